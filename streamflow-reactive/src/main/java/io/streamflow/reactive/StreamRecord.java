@@ -1,0 +1,123 @@
+package io.streamflow.reactive;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The typed record envelope: key, value, event timestamp (epoch millis), headers, and the
+ * {@link Origin} it was read from.
+ * <p>
+ * Immutable; the {@code with*} methods return copies.
+ *
+ * @param <K> key type (may be {@code null} before {@code keyBy})
+ * @param <V> value type
+ */
+public final class StreamRecord<K, V> implements StreamElement<K, V> {
+
+    private final K key;
+    private final V value;
+    private final long timestamp;
+    private final Map<String, String> headers;
+    private final Origin origin;
+
+    private StreamRecord(K key, V value, long timestamp, Map<String, String> headers, Origin origin) {
+        this.key = key;
+        this.value = value;
+        this.timestamp = timestamp;
+        this.headers = headers;
+        this.origin = origin;
+    }
+
+    /** A record with no headers and no origin. */
+    public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp) {
+        return new StreamRecord<>(key, value, timestamp, Map.of(), Origin.NONE);
+    }
+
+    /** A record read from {@code origin}. */
+    public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp, Origin origin) {
+        return new StreamRecord<>(key, value, timestamp, Map.of(), Objects.requireNonNull(origin, "origin"));
+    }
+
+    /** A record with headers read from {@code origin}. */
+    public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp, Map<String, String> headers,
+                                               Origin origin) {
+        return new StreamRecord<>(key, value, timestamp, Map.copyOf(headers), Objects.requireNonNull(origin, "origin"));
+    }
+
+    public K key() {
+        return key;
+    }
+
+    public V value() {
+        return value;
+    }
+
+    /** @return event time in epoch milliseconds */
+    public long timestamp() {
+        return timestamp;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    public Origin origin() {
+        return origin;
+    }
+
+    /** @return a copy with another value, same key, time, headers and origin */
+    public <V2> StreamRecord<K, V2> withValue(V2 newValue) {
+        return new StreamRecord<>(key, newValue, timestamp, headers, origin);
+    }
+
+    /** @return a copy with another key */
+    public <K2> StreamRecord<K2, V> withKey(K2 newKey) {
+        return new StreamRecord<>(newKey, value, timestamp, headers, origin);
+    }
+
+    /** @return a copy with another key and value */
+    public <K2, V2> StreamRecord<K2, V2> with(K2 newKey, V2 newValue) {
+        return new StreamRecord<>(newKey, newValue, timestamp, headers, origin);
+    }
+
+    /** @return a copy with another event timestamp */
+    public StreamRecord<K, V> withTimestamp(long newTimestamp) {
+        return new StreamRecord<>(key, value, newTimestamp, headers, origin);
+    }
+
+    /** @return a copy with one more header */
+    public StreamRecord<K, V> withHeader(String name, String headerValue) {
+        java.util.HashMap<String, String> h = new java.util.HashMap<>(headers);
+        h.put(name, headerValue);
+        return new StreamRecord<>(key, value, timestamp, Map.copyOf(h), origin);
+    }
+
+    @Override
+    public boolean isRecord() {
+        return true;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof StreamRecord<?, ?> r)) {
+            return false;
+        }
+        return timestamp == r.timestamp && Objects.equals(key, r.key) && Objects.equals(value, r.value)
+                && headers.equals(r.headers) && origin.equals(r.origin);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(key, value, timestamp, headers, origin);
+    }
+
+    @Override
+    public String toString() {
+        return "StreamRecord{key=" + key + ", value=" + value + ", ts=" + timestamp
+                + (headers.isEmpty() ? "" : ", headers=" + headers)
+                + (origin == Origin.NONE ? "" : ", origin=" + origin) + '}';
+    }
+}

@@ -1,0 +1,198 @@
+package io.streamflow.reactive;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.streamflow.reactive.internal.LiftedFlux;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+
+/**
+ * How event timestamps are taken from records and how watermarks are generated: an immutable
+ * configuration, each {@code with*} method returns a copy. Apply it with {@link #assign()}.
+ * <p>
+ * Watermarks are generated per source partition ({@link Origin#partition()}); the stream's
+ * watermark is the minimum over the partitions that are not idle, and never goes backwards.
+ * A partition with no record for the idleness timeout (processing time, from the strategy's
+ * {@link Scheduler}) stops holding the watermark back until it produces again; when every
+ * partition is idle the assigner emits {@link InputStatus#idle()} so that merges downstream ignore
+ * this input. When the input completes, {@link Watermark#end()} is emitted, which fires every
+ * remaining window.
+ * <p>
+ * By default a watermark is emitted whenever it advances, right after the record that advanced
+ * it ({@code W = maxTimestamp - B - 1} for bounded out-of-orderness {@code B}). With
+ * {@link #withPeriodicEmit(Duration)} it is emitted on a processing-time timer instead, as Flink
+ * does by default.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class WatermarkStrategy<K, V> {
+
+    private final Supplier<WatermarkGenerator> generator;
+    private final String description;
+    private final ToLongFunction<? super StreamRecord<K, V>> timestampAssigner;
+    private final Duration idleTimeout;
+    private final Duration periodicInterval;
+    private final Scheduler scheduler;
+    private final ErrorPolicy errorPolicy;
+    private final String name;
+    private final String pipeline;
+    private final MeterRegistry registry;
+
+    private WatermarkStrategy(Supplier<WatermarkGenerator> generator, String description,
+                              ToLongFunction<? super StreamRecord<K, V>> timestampAssigner, Duration idleTimeout,
+                              Duration periodicInterval, Scheduler scheduler, ErrorPolicy errorPolicy, String name,
+                              String pipeline, MeterRegistry registry) {
+        this.generator = generator;
+        this.description = description;
+        this.timestampAssigner = timestampAssigner;
+        this.idleTimeout = idleTimeout;
+        this.periodicInterval = periodicInterval;
+        this.scheduler = scheduler;
+        this.errorPolicy = errorPolicy;
+        this.name = name;
+        this.pipeline = pipeline;
+        this.registry = registry;
+    }
+
+    /** Watermark {@code = max timestamp seen - maxOutOfOrderness - 1 ms}. */
+    public static <K, V> WatermarkStrategy<K, V> forBoundedOutOfOrderness(Duration maxOutOfOrderness) {
+        Objects.requireNonNull(maxOutOfOrderness, "maxOutOfOrderness");
+        if (maxOutOfOrderness.isNegative()) {
+            throw new IllegalArgumentException("maxOutOfOrderness must not be negative, was " + maxOutOfOrderness
+                    + "; use Duration.ZERO for in-order input");
+        }
+        long b = maxOutOfOrderness.toMillis();
+        return forGenerator(() -> WatermarkGenerator.boundedOutOfOrderness(b), "boundedOutOfOrderness(" + b + "ms)");
+    }
+
+    /** For timestamps that never decrease within a partition: watermark {@code = max timestamp - 1}. */
+    public static <K, V> WatermarkStrategy<K, V> forMonotonousTimestamps() {
+        return forGenerator(() -> WatermarkGenerator.boundedOutOfOrderness(0), "monotonousTimestamps");
+    }
+
+    /** A custom generator; {@code supplier} is called once per input partition. */
+    public static <K, V> WatermarkStrategy<K, V> forGenerator(Supplier<WatermarkGenerator> supplier) {
+        return forGenerator(supplier, "custom");
+    }
+
+    private static <K, V> WatermarkStrategy<K, V> forGenerator(Supplier<WatermarkGenerator> supplier, String desc) {
+        return new WatermarkStrategy<>(Objects.requireNonNull(supplier, "supplier"), desc, StreamRecord::timestamp,
+                null, null, Schedulers.parallel(), ErrorPolicy.fail(), "watermarks", "default",
+                Metrics.globalRegistry);
+    }
+
+    /**
+     * Takes the event timestamp from the record with {@code assigner} instead of
+     * {@link StreamRecord#timestamp()}; the emitted record carries the extracted timestamp. A record
+     * whose timestamp cannot be extracted is handled by the {@linkplain #withErrorPolicy error policy}.
+     */
+    public WatermarkStrategy<K, V> withTimestampAssigner(ToLongFunction<? super StreamRecord<K, V>> assigner) {
+        return new WatermarkStrategy<>(generator, description, Objects.requireNonNull(assigner, "assigner"),
+                idleTimeout, periodicInterval, scheduler, errorPolicy, name, pipeline, registry);
+    }
+
+    /** Marks a partition idle after {@code timeout} of processing time without records. */
+    public WatermarkStrategy<K, V> withIdleness(Duration timeout) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, timeout, periodicInterval,
+                scheduler, errorPolicy, name, pipeline, registry);
+    }
+
+    /** Emits watermarks on a processing-time interval rather than after each advancing record. */
+    public WatermarkStrategy<K, V> withPeriodicEmit(Duration interval) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, interval, scheduler,
+                errorPolicy, name, pipeline, registry);
+    }
+
+    /** The scheduler that supplies processing time and runs timers (virtual time in tests). */
+    public WatermarkStrategy<K, V> withScheduler(Scheduler scheduler) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
+                Objects.requireNonNull(scheduler, "scheduler"), errorPolicy, name, pipeline, registry);
+    }
+
+    /** What to do with a record whose timestamp cannot be extracted (default: fail). */
+    public WatermarkStrategy<K, V> withErrorPolicy(ErrorPolicy policy) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
+                scheduler, Objects.requireNonNull(policy, "policy"), name, pipeline, registry);
+    }
+
+    /** Operator and pipeline names used in meters and logs, and the registry for the meters. */
+    public WatermarkStrategy<K, V> withMetrics(String pipelineName, String operatorName, MeterRegistry meterRegistry) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
+                scheduler, errorPolicy, Objects.requireNonNull(operatorName, "operatorName"),
+                Objects.requireNonNull(pipelineName, "pipelineName"),
+                Objects.requireNonNull(meterRegistry, "meterRegistry"));
+    }
+
+    /**
+     * Validates the configuration and returns the operator: records in, records with in-band
+     * watermarks out.
+     *
+     * @throws IllegalArgumentException listing every configuration error at once
+     */
+    public Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign() {
+        List<String> errors = new ArrayList<>();
+        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+            errors.add("idleness timeout must be positive, was " + idleTimeout);
+        }
+        if (periodicInterval != null && (periodicInterval.isNegative() || periodicInterval.isZero())) {
+            errors.add("periodic emit interval must be positive, was " + periodicInterval);
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid watermark strategy: " + String.join("; ", errors));
+        }
+        return flux -> new LiftedFlux<StreamRecord<K, V>, StreamElement<K, V>>(flux,
+                actual -> new WatermarkAssigner<>(actual, this));
+    }
+
+    Supplier<WatermarkGenerator> generator() {
+        return generator;
+    }
+
+    ToLongFunction<? super StreamRecord<K, V>> timestampAssigner() {
+        return timestampAssigner;
+    }
+
+    Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    Duration periodicInterval() {
+        return periodicInterval;
+    }
+
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    ErrorPolicy errorPolicy() {
+        return errorPolicy;
+    }
+
+    String name() {
+        return name;
+    }
+
+    String pipeline() {
+        return pipeline;
+    }
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public String toString() {
+        return "WatermarkStrategy{" + description + (idleTimeout == null ? "" : ", idle=" + idleTimeout)
+                + (periodicInterval == null ? ", perEvent" : ", periodic=" + periodicInterval) + '}';
+    }
+}

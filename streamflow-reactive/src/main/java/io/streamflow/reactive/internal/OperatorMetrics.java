@@ -1,0 +1,101 @@
+package io.streamflow.reactive.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.streamflow.reactive.StreamFlowMeters;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Meters of one operator instance. Hot-path counts are kept in plain fields by the (serialized)
+ * operator and added to the Micrometer counters by {@link #flush()}, which operators call on every
+ * watermark, timer and termination, so a counter costs nothing per record.
+ */
+public final class OperatorMetrics {
+
+    private final Counter in;
+    private final Counter out;
+    private final Counter late;
+    private final Counter deadLetter;
+    private final Counter deduplicated;
+    private final Counter panes;
+    private final AtomicLong watermark = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong stateEntries = new AtomicLong();
+
+    private long pendingIn;
+    private long pendingOut;
+    private long pendingPanes;
+
+    public OperatorMetrics(MeterRegistry registry, String pipeline, String operator) {
+        Tags tags = Tags.of("pipeline", pipeline, "operator", operator);
+        in = counter(registry, StreamFlowMeters.RECORDS_IN, tags);
+        out = counter(registry, StreamFlowMeters.RECORDS_OUT, tags);
+        late = counter(registry, StreamFlowMeters.RECORDS_LATE, tags);
+        deadLetter = counter(registry, StreamFlowMeters.RECORDS_DEAD_LETTER, tags);
+        deduplicated = counter(registry, StreamFlowMeters.RECORDS_DEDUPLICATED, tags);
+        panes = counter(registry, StreamFlowMeters.PANES_FIRED, tags);
+        Gauge.builder(StreamFlowMeters.WATERMARK.meterName(), watermark, a -> (double) a.get())
+                .description(StreamFlowMeters.WATERMARK.description())
+                .baseUnit(StreamFlowMeters.WATERMARK.baseUnit()).tags(tags).strongReference(false).register(registry);
+        Gauge.builder(StreamFlowMeters.STATE_ENTRIES.meterName(), stateEntries, a -> (double) a.get())
+                .description(StreamFlowMeters.STATE_ENTRIES.description())
+                .baseUnit(StreamFlowMeters.STATE_ENTRIES.baseUnit()).tags(tags).strongReference(false)
+                .register(registry);
+    }
+
+    private static Counter counter(MeterRegistry registry, StreamFlowMeters m, Tags tags) {
+        return Counter.builder(m.meterName()).description(m.description()).baseUnit(m.baseUnit()).tags(tags)
+                .register(registry);
+    }
+
+    public void recordIn() {
+        pendingIn++;
+    }
+
+    public void recordOut() {
+        pendingOut++;
+    }
+
+    public void paneFired() {
+        pendingPanes++;
+        pendingOut++;
+    }
+
+    /** Late records are rare: counted at once so a test or dashboard sees them immediately. */
+    public void late() {
+        late.increment();
+    }
+
+    public void deadLetter() {
+        deadLetter.increment();
+    }
+
+    public void deduplicated() {
+        deduplicated.increment();
+    }
+
+    public void watermark(long w) {
+        watermark.lazySet(w);
+    }
+
+    public void stateEntries(long n) {
+        stateEntries.lazySet(n);
+    }
+
+    public void flush() {
+        if (pendingIn != 0) {
+            in.increment(pendingIn);
+            pendingIn = 0;
+        }
+        if (pendingOut != 0) {
+            out.increment(pendingOut);
+            pendingOut = 0;
+        }
+        if (pendingPanes != 0) {
+            panes.increment(pendingPanes);
+            pendingPanes = 0;
+        }
+    }
+}

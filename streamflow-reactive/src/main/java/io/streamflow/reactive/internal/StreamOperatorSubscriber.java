@@ -1,0 +1,311 @@
+package io.streamflow.reactive.internal;
+
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Operators;
+import reactor.util.concurrent.Queues;
+import reactor.util.context.Context;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+
+/**
+ * Base of every stateful StreamFlow operator: a {@link CoreSubscriber} and {@link Subscription}
+ * whose signals ({@code onNext}, {@code request}, timer ticks, termination) only add work and call
+ * {@link #drain()}; one thread at a time runs the drain loop, which owns all operator state.
+ * Downstream {@code onNext} is never called while holding a lock.
+ * <p>
+ * Demand: upstream is asked for at most {@code prefetch} elements ahead; they wait in a bounded
+ * queue. An input is only processed when the previous input's output has been delivered, and
+ * large outputs (for example a watermark that fires every key's window) are produced lazily by a
+ * {@linkplain #setPending(Iterator) pending iterator} as downstream requests them. So the
+ * operator holds at most {@code prefetch} inputs plus one input's immediate outputs in flight,
+ * whatever the downstream demand.
+ * <p>
+ * On cancel, queued inputs and undelivered outputs are passed to the discard hook and
+ * {@link #clearState()} is called. A user function that throws terminates the operator with
+ * {@code onError} after cancelling upstream (subclasses apply their dead-letter policy before
+ * that).
+ *
+ * @param <I> input element type
+ * @param <O> output element type
+ */
+public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I>, Subscription {
+
+    protected final CoreSubscriber<? super O> actual;
+    private final int prefetch;
+    private final int limit;
+    private final Queue<I> inQueue;
+    private final ArrayDeque<O> out = new ArrayDeque<>();
+    private Iterator<? extends O> pending;
+
+    private Subscription s;
+    private int consumed;
+    private boolean endHandled;
+    private boolean terminated;
+
+    private volatile boolean done;
+    private Throwable error;
+    private volatile boolean cancelled;
+
+    private volatile long requested;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicLongFieldUpdater<StreamOperatorSubscriber> REQUESTED =
+            AtomicLongFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "requested");
+
+    private volatile int wip;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<StreamOperatorSubscriber> WIP =
+            AtomicIntegerFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "wip");
+
+    private volatile int timerTicks;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<StreamOperatorSubscriber> TIMER_TICKS =
+            AtomicIntegerFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "timerTicks");
+
+    protected StreamOperatorSubscriber(CoreSubscriber<? super O> actual, int prefetch) {
+        if (prefetch < 1) {
+            throw new IllegalArgumentException("prefetch must be >= 1, was " + prefetch);
+        }
+        this.actual = actual;
+        this.prefetch = prefetch;
+        this.limit = Math.max(1, prefetch - (prefetch >> 2));
+        this.inQueue = Queues.<I>get(prefetch).get();
+    }
+
+    // ---------------------------------------------------------------- subclass contract
+
+    /** Processes one input; may {@link #emit(Object)} outputs or {@link #setPending(Iterator)}. */
+    protected abstract void onInput(I input);
+
+    /** Called in the drain loop after one or more {@link #signalTimer()} calls. */
+    protected void onTimer() {
+    }
+
+    /** Called once, in the drain loop, when upstream completed and every input was processed. */
+    protected void onEndOfInput() {
+    }
+
+    /** Called once when the operator subscribes (before any input); start timers here. */
+    protected void onStart() {
+    }
+
+    /** Called once on cancel or termination: stop timers, release state. Must not throw. */
+    protected void clearState() {
+    }
+
+    // ---------------------------------------------------------------- helpers for subclasses
+
+    /** Adds an output; delivered in order as downstream demand allows. */
+    protected final void emit(O o) {
+        out.add(o);
+    }
+
+    /** Installs a lazily produced output sequence; inputs wait until it is exhausted. */
+    protected final void setPending(Iterator<? extends O> it) {
+        if (pending != null) {
+            throw new IllegalStateException("an output sequence is already pending");
+        }
+        pending = it;
+    }
+
+    /** Thread-safe: asks the drain loop to call {@link #onTimer()}. */
+    protected final void signalTimer() {
+        if (TIMER_TICKS.getAndIncrement(this) == 0) {
+            drain();
+        }
+    }
+
+    protected final Context context() {
+        return actual.currentContext();
+    }
+
+    protected final boolean isCancelled() {
+        return cancelled;
+    }
+
+    // ---------------------------------------------------------------- Subscriber
+
+    @Override
+    public Context currentContext() {
+        return actual.currentContext();
+    }
+
+    @Override
+    public final void onSubscribe(Subscription subscription) {
+        if (Operators.validate(this.s, subscription)) {
+            this.s = subscription;
+            onStart();
+            actual.onSubscribe(this);
+            subscription.request(prefetch);
+        }
+    }
+
+    @Override
+    public final void onNext(I t) {
+        if (done) {
+            Operators.onNextDropped(t, actual.currentContext());
+            return;
+        }
+        if (!inQueue.offer(t)) {
+            Throwable e = Operators.onOperatorError(s, Exceptions.failWithOverflow(
+                    "upstream sent more than requested (prefetch " + prefetch + ")"), t, actual.currentContext());
+            onError(e);
+            return;
+        }
+        drain();
+    }
+
+    @Override
+    public final void onError(Throwable t) {
+        if (done) {
+            Operators.onErrorDropped(t, actual.currentContext());
+            return;
+        }
+        error = t;
+        done = true;
+        drain();
+    }
+
+    @Override
+    public final void onComplete() {
+        if (done) {
+            return;
+        }
+        done = true;
+        drain();
+    }
+
+    // ---------------------------------------------------------------- Subscription
+
+    @Override
+    public final void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(REQUESTED, this, n);
+            drain();
+        }
+    }
+
+    @Override
+    public final void cancel() {
+        if (cancelled) {
+            return;
+        }
+        cancelled = true;
+        s.cancel();
+        if (WIP.getAndIncrement(this) == 0) {
+            discardAll();
+        }
+    }
+
+    // ---------------------------------------------------------------- drain loop
+
+    private void discardAll() {
+        Context ctx = actual.currentContext();
+        Operators.onDiscardQueueWithClear(inQueue, ctx, null);
+        Operators.onDiscardMultiple(out, ctx);
+        out.clear();
+        pending = null;
+        if (!terminated) {
+            terminated = true;
+            clearState();
+        }
+    }
+
+    private void failFromUser(Throwable t) {
+        Exceptions.throwIfFatal(t);
+        s.cancel();
+        discardAll();
+        actual.onError(Operators.onOperatorError(t, actual.currentContext()));
+    }
+
+    protected final void drain() {
+        if (WIP.getAndIncrement(this) != 0) {
+            return;
+        }
+        int missed = 1;
+        for (;;) {
+            if (terminated) {
+                return;
+            }
+            long r = requested;
+            long e = 0L;
+            for (;;) {
+                if (cancelled) {
+                    discardAll();
+                    return;
+                }
+                if (done && error != null) {
+                    Throwable ex = error;
+                    discardAll();
+                    actual.onError(ex);
+                    return;
+                }
+                O o = out.poll();
+                if (o != null) {
+                    if (e == r) {
+                        out.addFirst(o);
+                        break;
+                    }
+                    actual.onNext(o);
+                    e++;
+                    continue;
+                }
+                try {
+                    if (pending != null) {
+                        if (pending.hasNext()) {
+                            O next = pending.next();
+                            if (next != null) {
+                                out.add(next);
+                            }
+                        } else {
+                            pending = null;
+                        }
+                        continue;
+                    }
+                    if (timerTicks != 0) {
+                        TIMER_TICKS.set(this, 0);
+                        onTimer();
+                        continue;
+                    }
+                    boolean d = done;
+                    I v = inQueue.poll();
+                    if (v == null) {
+                        if (d) {
+                            if (!endHandled) {
+                                endHandled = true;
+                                onEndOfInput();
+                                continue;
+                            }
+                            terminated = true;
+                            clearState();
+                            actual.onComplete();
+                            return;
+                        }
+                        break;
+                    }
+                    onInput(v);
+                } catch (Throwable t) {
+                    failFromUser(t);
+                    terminated = true;
+                    return;
+                }
+                if (++consumed == limit) {
+                    consumed = 0;
+                    s.request(limit);
+                }
+            }
+            if (e != 0L && r != Long.MAX_VALUE) {
+                REQUESTED.addAndGet(this, -e);
+            }
+            missed = WIP.addAndGet(this, -missed);
+            if (missed == 0) {
+                break;
+            }
+        }
+    }
+}

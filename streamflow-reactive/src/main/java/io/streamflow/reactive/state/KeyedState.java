@@ -1,0 +1,51 @@
+package io.streamflow.reactive.state;
+
+import java.util.function.BiConsumer;
+
+/**
+ * Keyed state of one operator: values addressed by {@code (shard, namespace, key)}.
+ * <p>
+ * The shard is the source partition the records came from, so a partition can move to another
+ * instance together with its state. The namespace groups entries that expire together (for a
+ * window operator, the window), so purging a window is one call.
+ * <p>
+ * A value returned by {@link #get} may be mutated in place by the operator; the operator then
+ * calls {@link #put} again so that durable backends see the change (for the heap backend that
+ * second put is a cheap replace). Implementations are used by one operator thread at a time and
+ * need not be thread-safe.
+ *
+ * @param <K> key type
+ * @param <N> namespace type (must have value equality)
+ * @param <S> state value type
+ */
+public interface KeyedState<K, N, S> {
+
+    /** @return the value, or {@code null} when absent */
+    S get(int shard, N namespace, K key);
+
+    void put(int shard, N namespace, K key, S value);
+
+    /** @return the removed value, or {@code null} */
+    S remove(int shard, N namespace, K key);
+
+    /** Visits every entry of the namespace in the shard; the visitor must not modify this state. */
+    void forEach(int shard, N namespace, BiConsumer<? super K, ? super S> visitor);
+
+    /** @return a snapshot of the keys of the namespace in the shard (safe to modify state while iterating) */
+    Iterable<K> keys(int shard, N namespace);
+
+    /** Removes the namespace with all its entries from the shard. */
+    void removeNamespace(int shard, N namespace);
+
+    /** @return the shards that hold at least one entry */
+    int[] shards();
+
+    /** @return whether any shard other than {@code shard} holds an entry for the key in the namespace */
+    boolean existsInOtherShard(int shard, N namespace, K key);
+
+    /** @return number of entries in all shards and namespaces */
+    long size();
+
+    /** Removes every entry. */
+    void clear();
+}

@@ -1,0 +1,25 @@
+package io.streamflow.reactive.window;
+
+/**
+ * An incremental aggregate: an accumulator is created per key and window, each value is
+ * {@linkplain #add added}, and {@link #result} is called at every firing. {@link #merge} combines
+ * two accumulators when session windows merge; it is only called for session windows.
+ * <p>
+ * {@code add} and {@code merge} may mutate and return their first argument (no allocation per
+ * record); {@code result} must not mutate the accumulator, since an accumulating window fires
+ * again later.
+ *
+ * @param <V> input value type
+ * @param <A> accumulator type
+ * @param <R> result type
+ */
+public interface AggregateFunction<V, A, R> {
+
+    A createAccumulator();
+
+    A add(A accumulator, V value);
+
+    A merge(A a, A b);
+
+    R result(A accumulator);
+}

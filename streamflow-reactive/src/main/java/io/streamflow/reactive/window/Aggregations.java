@@ -1,0 +1,255 @@
+package io.streamflow.reactive.window;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.BinaryOperator;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
+
+/**
+ * Built-in {@link AggregateFunction}s. Accumulators are mutable holders, so adding a value does
+ * not allocate or box.
+ */
+public final class Aggregations {
+
+    private Aggregations() {
+    }
+
+    /** Mutable accumulator of a long (count, sum). */
+    public static final class LongAcc {
+        long value;
+    }
+
+    /** Mutable accumulator of a double sum and a count (average, sum). */
+    public static final class DoubleAcc {
+        double sum;
+        long count;
+    }
+
+    /** Mutable accumulator of count and long sum. */
+    public static final class CountSumAcc {
+        long count;
+        long sum;
+    }
+
+    /** Count and sum of a window, as one result. */
+    public record CountAndSum(long count, long sum) {
+    }
+
+    /** Holder of a nullable best value (min, max, reduce). */
+    public static final class Holder<T> {
+        T value;
+        boolean present;
+    }
+
+    /** Number of records. */
+    public static <V> AggregateFunction<V, LongAcc, Long> count() {
+        return new AggregateFunction<>() {
+            public LongAcc createAccumulator() {
+                return new LongAcc();
+            }
+
+            public LongAcc add(LongAcc a, V v) {
+                a.value++;
+                return a;
+            }
+
+            public LongAcc merge(LongAcc a, LongAcc b) {
+                a.value += b.value;
+                return a;
+            }
+
+            public Long result(LongAcc a) {
+                return a.value;
+            }
+
+            public String toString() {
+                return "count";
+            }
+        };
+    }
+
+    /** Sum of a long field. */
+    public static <V> AggregateFunction<V, LongAcc, Long> sumLong(ToLongFunction<? super V> field) {
+        Objects.requireNonNull(field, "field");
+        return new AggregateFunction<>() {
+            public LongAcc createAccumulator() {
+                return new LongAcc();
+            }
+
+            public LongAcc add(LongAcc a, V v) {
+                a.value += field.applyAsLong(v);
+                return a;
+            }
+
+            public LongAcc merge(LongAcc a, LongAcc b) {
+                a.value += b.value;
+                return a;
+            }
+
+            public Long result(LongAcc a) {
+                return a.value;
+            }
+        };
+    }
+
+    /** Sum of a double field. */
+    public static <V> AggregateFunction<V, DoubleAcc, Double> sum(ToDoubleFunction<? super V> field) {
+        Objects.requireNonNull(field, "field");
+        return new AggregateFunction<>() {
+            public DoubleAcc createAccumulator() {
+                return new DoubleAcc();
+            }
+
+            public DoubleAcc add(DoubleAcc a, V v) {
+                a.sum += field.applyAsDouble(v);
+                a.count++;
+                return a;
+            }
+
+            public DoubleAcc merge(DoubleAcc a, DoubleAcc b) {
+                a.sum += b.sum;
+                a.count += b.count;
+                return a;
+            }
+
+            public Double result(DoubleAcc a) {
+                return a.sum;
+            }
+        };
+    }
+
+    /** Count and long sum of a field, in one accumulator. */
+    public static <V> AggregateFunction<V, CountSumAcc, CountAndSum> countAndSum(ToLongFunction<? super V> field) {
+        Objects.requireNonNull(field, "field");
+        return new AggregateFunction<>() {
+            public CountSumAcc createAccumulator() {
+                return new CountSumAcc();
+            }
+
+            public CountSumAcc add(CountSumAcc a, V v) {
+                a.count++;
+                a.sum += field.applyAsLong(v);
+                return a;
+            }
+
+            public CountSumAcc merge(CountSumAcc a, CountSumAcc b) {
+                a.count += b.count;
+                a.sum += b.sum;
+                return a;
+            }
+
+            public CountAndSum result(CountSumAcc a) {
+                return new CountAndSum(a.count, a.sum);
+            }
+        };
+    }
+
+    /** Arithmetic mean of a double field ({@code NaN} never occurs: a window has at least one record). */
+    public static <V> AggregateFunction<V, DoubleAcc, Double> average(ToDoubleFunction<? super V> field) {
+        AggregateFunction<V, DoubleAcc, Double> sum = sum(field);
+        return new AggregateFunction<>() {
+            public DoubleAcc createAccumulator() {
+                return new DoubleAcc();
+            }
+
+            public DoubleAcc add(DoubleAcc a, V v) {
+                return sum.add(a, v);
+            }
+
+            public DoubleAcc merge(DoubleAcc a, DoubleAcc b) {
+                return sum.merge(a, b);
+            }
+
+            public Double result(DoubleAcc a) {
+                return a.count == 0 ? 0.0 : a.sum / a.count;
+            }
+        };
+    }
+
+    /** Smallest value by {@code comparator}. */
+    public static <V> AggregateFunction<V, Holder<V>, V> min(Comparator<? super V> comparator) {
+        Objects.requireNonNull(comparator, "comparator");
+        return reduce((a, b) -> comparator.compare(b, a) < 0 ? b : a);
+    }
+
+    /** Largest value by {@code comparator}. */
+    public static <V> AggregateFunction<V, Holder<V>, V> max(Comparator<? super V> comparator) {
+        Objects.requireNonNull(comparator, "comparator");
+        return reduce((a, b) -> comparator.compare(b, a) > 0 ? b : a);
+    }
+
+    /** Combines values pairwise with {@code reducer} (which must be associative). */
+    public static <V> AggregateFunction<V, Holder<V>, V> reduce(BinaryOperator<V> reducer) {
+        Objects.requireNonNull(reducer, "reducer");
+        return new AggregateFunction<>() {
+            public Holder<V> createAccumulator() {
+                return new Holder<>();
+            }
+
+            public Holder<V> add(Holder<V> a, V v) {
+                a.value = a.present ? reducer.apply(a.value, v) : v;
+                a.present = true;
+                return a;
+            }
+
+            public Holder<V> merge(Holder<V> a, Holder<V> b) {
+                return b.present ? add(a, b.value) : a;
+            }
+
+            public V result(Holder<V> a) {
+                return a.value;
+            }
+        };
+    }
+
+    /** All values in arrival order (merge appends the second session's values). */
+    public static <V> AggregateFunction<V, List<V>, List<V>> toList() {
+        return new AggregateFunction<>() {
+            public List<V> createAccumulator() {
+                return new ArrayList<>();
+            }
+
+            public List<V> add(List<V> a, V v) {
+                a.add(v);
+                return a;
+            }
+
+            public List<V> merge(List<V> a, List<V> b) {
+                a.addAll(b);
+                return a;
+            }
+
+            public List<V> result(List<V> a) {
+                return java.util.Collections.unmodifiableList(new ArrayList<>(a));
+            }
+        };
+    }
+
+    /** Number of distinct values (by {@code equals}). */
+    public static <V> AggregateFunction<V, Set<V>, Long> distinctCount() {
+        return new AggregateFunction<>() {
+            public Set<V> createAccumulator() {
+                return new HashSet<>();
+            }
+
+            public Set<V> add(Set<V> a, V v) {
+                a.add(v);
+                return a;
+            }
+
+            public Set<V> merge(Set<V> a, Set<V> b) {
+                a.addAll(b);
+                return a;
+            }
+
+            public Long result(Set<V> a) {
+                return (long) a.size();
+            }
+        };
+    }
+}

@@ -1,0 +1,24 @@
+package io.streamflow.reactive.window;
+
+/** Mutable per-key, per-window state: the accumulator and the trigger's bookkeeping. */
+final class WindowState<A> {
+    A acc;
+    /** Panes fired so far (the next pane's index). */
+    long panes;
+    /** Records added since the last pane. */
+    long sinceFire;
+    /** Whether records were added since the last pane. */
+    boolean dirty;
+    /** Session windows only: bounds and whether the ON_TIME pane fired. */
+    long start;
+    long end;
+    boolean onTimeFired;
+
+    WindowState(A acc) {
+        this.acc = acc;
+    }
+
+    long maxTimestamp() {
+        return end - 1;
+    }
+}
