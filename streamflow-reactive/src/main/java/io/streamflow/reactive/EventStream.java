@@ -1,0 +1,259 @@
+package io.streamflow.reactive;
+
+import io.streamflow.reactive.window.AggregateFunction;
+import io.streamflow.reactive.window.WindowAssigner;
+import io.streamflow.reactive.window.WindowOperator;
+import io.streamflow.reactive.window.WindowResult;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Fluent facade over a {@code Flux<StreamElement<K, V>>}: each method applies one of the
+ * {@code Function<Flux, Flux>} operators ({@link StreamOperators}, {@link KeyedOperators},
+ * {@link WindowOperator}) and returns a new stream; nothing runs until the result is subscribed.
+ * <pre>{@code
+ * EventStream.from(source, WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofMillis(100)))
+ *     .filter(v -> v > 50)
+ *     .map(v -> v * 2)
+ *     .window(Windows.tumbling(Duration.ofMinutes(1)))
+ *     .aggregate(Aggregations.count())
+ *     .sink(StreamSinks.stdout());
+ * }</pre>
+ * Operators created through the facade use the stream's {@link OperatorSettings} (see
+ * {@link #settings(OperatorSettings)}), with an operator name made unique by its position.
+ * <p>
+ * Side outputs (late records, dead letters) travel in-band; route them with
+ * {@link #onLateData(Function)} and {@link #onDeadLetter(Function)}. Terminal methods that only
+ * deliver records ({@link #records()}, {@link #sink(Function)}) log side outputs nobody routed at
+ * WARN (they were already counted by the operator that produced them).
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class EventStream<K, V> {
+
+    private static final Logger LOG = Loggers.getLogger(EventStream.class);
+
+    private final Flux<StreamElement<K, V>> elements;
+    private final OperatorSettings settings;
+    private final boolean hasWatermarks;
+    private final int depth;
+
+    private EventStream(Flux<StreamElement<K, V>> elements, OperatorSettings settings, boolean hasWatermarks,
+                        int depth) {
+        this.elements = elements;
+        this.settings = settings;
+        this.hasWatermarks = hasWatermarks;
+        this.depth = depth;
+    }
+
+    /** A stream of records with timestamps and watermarks from {@code strategy}. */
+    public static <K, V> EventStream<K, V> from(Publisher<StreamRecord<K, V>> source,
+                                                WatermarkStrategy<K, V> strategy) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(strategy, "strategy");
+        return new EventStream<>(Flux.from(source).transform(strategy.assign()), OperatorSettings.named("stream"),
+                true, 0);
+    }
+
+    /** A stream of records with no watermarks: fine for stateless work; windows will refuse it. */
+    public static <K, V> EventStream<K, V> fromRecords(Publisher<StreamRecord<K, V>> source) {
+        Objects.requireNonNull(source, "source");
+        return new EventStream<>(Flux.from(source).map(r -> r), OperatorSettings.named("stream"), false, 0);
+    }
+
+    /** A stream of elements that already carry their watermarks (another pipeline, a test stream). */
+    public static <K, V> EventStream<K, V> of(Publisher<StreamElement<K, V>> elements) {
+        return new EventStream<>(Flux.from(Objects.requireNonNull(elements, "elements")),
+                OperatorSettings.named("stream"), true, 0);
+    }
+
+    /** Uses {@code newSettings} (pipeline name, meters, scheduler, error policy, state backend) for later operators. */
+    public EventStream<K, V> settings(OperatorSettings newSettings) {
+        return new EventStream<>(elements, Objects.requireNonNull(newSettings, "settings"), hasWatermarks, depth);
+    }
+
+    /** Error policy for the user functions of later operators. */
+    public EventStream<K, V> errorPolicy(ErrorPolicy policy) {
+        return settings(settings.withErrorPolicy(policy));
+    }
+
+    private OperatorSettings op(String kind) {
+        return settings.withName(kind + "-" + (depth + 1));
+    }
+
+    private <K2, V2> EventStream<K2, V2> next(Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V2>>> f) {
+        return new EventStream<>(elements.transform(f), settings, hasWatermarks, depth + 1);
+    }
+
+    public EventStream<K, V> filter(Predicate<? super V> predicate) {
+        Objects.requireNonNull(predicate, "predicate");
+        return next(StreamOperators.filterRecord(r -> predicate.test(r.value()), op("filter")));
+    }
+
+    public <V2> EventStream<K, V2> map(Function<? super V, ? extends V2> fn) {
+        return next(StreamOperators.map(fn, op("map")));
+    }
+
+    public <K2, V2> EventStream<K2, V2> mapRecord(Function<? super StreamRecord<K, V>, ? extends StreamRecord<K2, V2>> fn) {
+        return next(StreamOperators.mapRecord(fn, op("mapRecord")));
+    }
+
+    public <V2> EventStream<K, V2> flatMap(Function<? super V, ? extends Iterable<? extends V2>> fn) {
+        return next(StreamOperators.flatMap(fn, op("flatMap")));
+    }
+
+    public <K2> EventStream<K2, V> keyBy(Function<? super V, ? extends K2> keyFn) {
+        return next(StreamOperators.keyBy(keyFn, op("keyBy")));
+    }
+
+    /** Any operator on elements, for example one of your own. */
+    public <K2, V2> EventStream<K2, V2> transform(Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V2>>> f) {
+        return next(Objects.requireNonNull(f, "f"));
+    }
+
+    /** Merges with other streams; the merged watermark is the minimum of the inputs'. */
+    @SafeVarargs
+    public final EventStream<K, V> merge(EventStream<K, V>... others) {
+        List<Flux<StreamElement<K, V>>> inputs = new ArrayList<>();
+        inputs.add(elements);
+        boolean wm = hasWatermarks;
+        for (EventStream<K, V> o : others) {
+            inputs.add(o.elements);
+            wm &= o.hasWatermarks;
+        }
+        return new EventStream<>(StreamOperators.merge(inputs), settings, wm, depth + 1);
+    }
+
+    /** Keyed event-time windows over this stream. */
+    public WindowedStream<K, V> window(WindowAssigner assigner) {
+        if (!hasWatermarks) {
+            throw new IllegalStateException("window(" + assigner + ") needs event time: this stream has no "
+                    + "watermarks. Did you forget to create it with EventStream.from(source, WatermarkStrategy...)?");
+        }
+        return new WindowedStream<>(this, WindowOperator.<K, V>of(assigner).settings(op("window")), 1);
+    }
+
+    /** Running aggregate per key; idle keys expire after {@code stateTtl} of event time ({@code null}: never). */
+    public <A, R> EventStream<K, R> runningAggregate(AggregateFunction<? super V, A, R> fn, Duration stateTtl) {
+        return next(KeyedOperators.runningAggregate(fn, stateTtl, op("running")));
+    }
+
+    /** Drops records whose id was seen within {@code ttl} of event time. */
+    public <I> EventStream<K, V> deduplicate(Function<? super StreamRecord<K, V>, ? extends I> idFn, Duration ttl) {
+        if (!hasWatermarks) {
+            throw new IllegalStateException("deduplicate needs event time to expire ids: create the stream with "
+                    + "EventStream.from(source, WatermarkStrategy...)");
+        }
+        return next(KeyedOperators.deduplicate(idFn, ttl, op("dedup")));
+    }
+
+    /** Sends late records to {@code handler} (which must subscribe to what it is given) and removes them here. */
+    public EventStream<K, V> onLateData(Function<Flux<LateRecord<?, ?>>, ? extends Publisher<?>> handler) {
+        return route(LateRecord.class, handler);
+    }
+
+    /** Sends dead letters to {@code handler} and removes them here. */
+    public EventStream<K, V> onDeadLetter(Function<Flux<DeadLetter<?, ?>>, ? extends Publisher<?>> handler) {
+        return route(DeadLetter.class, handler);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private <T> EventStream<K, V> route(Class<?> type, Function<Flux<T>, ? extends Publisher<?>> handler) {
+        Objects.requireNonNull(handler, "handler");
+        Flux<StreamElement<K, V>> routed = elements.publish(shared -> Flux.merge(
+                shared.filter(e -> !type.isInstance(e)),
+                Flux.from(handler.apply((Flux<T>) (Flux) shared.filter(type::isInstance))).then()
+                        .thenMany(Flux.<StreamElement<K, V>>empty())));
+        return new EventStream<>(routed, settings, hasWatermarks, depth);
+    }
+
+    /** @return every element: records, watermarks, control elements and side outputs */
+    public Flux<StreamElement<K, V>> elements() {
+        return elements;
+    }
+
+    /** @return the records only; side outputs nobody routed are logged at WARN */
+    @SuppressWarnings("unchecked")
+    public Flux<StreamRecord<K, V>> records() {
+        AtomicBoolean warnedLate = new AtomicBoolean();
+        AtomicBoolean warnedDead = new AtomicBoolean();
+        return elements.filter(e -> {
+            if (e instanceof LateRecord<?, ?> l) {
+                logUnrouted(warnedLate, "late record", l);
+            } else if (e instanceof DeadLetter<?, ?> d) {
+                logUnrouted(warnedDead, "dead letter", d);
+            }
+            return e.isRecord();
+        }).map(e -> (StreamRecord<K, V>) e);
+    }
+
+    private static void logUnrouted(AtomicBoolean warned, String what, Object e) {
+        if (warned.compareAndSet(false, true)) {
+            LOG.warn("{} reached the end of the pipeline with no handler (route it with onLateData/onDeadLetter); "
+                    + "further ones are logged at debug: {}", what, e);
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("unrouted {}: {}", what, e);
+        }
+    }
+
+    /** @return the record values only */
+    public Flux<V> values() {
+        return records().map(StreamRecord::value);
+    }
+
+    /** Writes the records to {@code sink} (see {@link StreamSinks}); completes when the sink does. */
+    public Mono<Void> sink(Function<Flux<StreamRecord<K, V>>, ? extends Publisher<?>> sink) {
+        Objects.requireNonNull(sink, "sink");
+        return Flux.from(sink.apply(records())).then();
+    }
+
+    /** A windowed stream being configured; {@link #aggregate} returns to an {@link EventStream}. */
+    public static final class WindowedStream<K, V> {
+        private final EventStream<K, V> parent;
+        private final WindowOperator<K, V> operator;
+        private final int rails;
+
+        WindowedStream(EventStream<K, V> parent, WindowOperator<K, V> operator, int rails) {
+            this.parent = parent;
+            this.operator = operator;
+            this.rails = rails;
+        }
+
+        public WindowedStream<K, V> allowedLateness(Duration lateness) {
+            return new WindowedStream<>(parent, operator.allowedLateness(lateness), rails);
+        }
+
+        public WindowedStream<K, V> trigger(io.streamflow.reactive.window.Trigger trigger) {
+            return new WindowedStream<>(parent, operator.trigger(trigger), rails);
+        }
+
+        public WindowedStream<K, V> name(String name) {
+            return new WindowedStream<>(parent, operator.name(name), rails);
+        }
+
+        /** Runs the window operator on {@code n} rails split by key hash (on {@code Schedulers.parallel()}). */
+        public WindowedStream<K, V> parallelism(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("parallelism must be >= 1, was " + n);
+            }
+            return new WindowedStream<>(parent, operator, n);
+        }
+
+        public <A, R> EventStream<K, WindowResult<K, R>> aggregate(AggregateFunction<? super V, A, R> fn) {
+            Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, WindowResult<K, R>>>> op = operator.aggregate(fn);
+            return parent.next(StreamOperators.parallel(rails, reactor.core.scheduler.Schedulers.parallel(), op));
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.streamflow.reactive;
+
+import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.StreamOperatorSubscriber;
+import io.streamflow.reactive.state.KeyedState;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Base of keyed operators whose entries expire in event time. Each entry has one registered
+ * expiry timer at a time; when it is due and the entry was touched since, it is registered again
+ * at the new expiry, so a busy key costs no timer work per record.
+ */
+abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.Entry, O, SK>
+        extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, O>> {
+
+    /** State entry: the last event timestamp that touched it and the expiry currently registered. */
+    abstract static class Entry {
+        long lastTimestamp = Long.MIN_VALUE;
+        long registeredExpiry = Long.MIN_VALUE;
+    }
+
+    record Ref<SK>(int shard, SK key) {
+    }
+
+    static final String NS = "keys";
+
+    final OperatorSettings settings;
+    final OperatorMetrics metrics;
+    final KeyedState<SK, String, S> state;
+    final long ttl;
+    final boolean sharded;
+    long watermark = Long.MIN_VALUE;
+    private final TreeMap<Long, List<Ref<SK>>> timers = new TreeMap<>();
+
+    ExpiringKeyedSubscriber(CoreSubscriber<? super StreamElement<K, O>> actual, long ttl, OperatorSettings settings,
+                            String stateName) {
+        super(actual, settings.prefetch());
+        this.settings = settings;
+        this.ttl = ttl;
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), settings.name());
+        this.state = settings.stateBackendOrHeap().keyedState(settings.name(), stateName);
+        this.sharded = settings.shardBySourcePartition();
+    }
+
+    abstract void onRecord(StreamRecord<K, V> r, int shard);
+
+    final int shardOf(StreamRecord<K, V> r) {
+        return sharded ? r.origin().partition() : 0;
+    }
+
+    /** Marks the entry touched at {@code ts} and makes sure an expiry timer is registered. */
+    final void touch(int shard, SK key, S entry, long ts) {
+        if (ts > entry.lastTimestamp) {
+            entry.lastTimestamp = ts;
+        }
+        if (ttl > 0 && entry.registeredExpiry == Long.MIN_VALUE) {
+            register(shard, key, entry);
+        }
+    }
+
+    private void register(int shard, SK key, S entry) {
+        long expiry = entry.lastTimestamp + ttl;
+        entry.registeredExpiry = expiry;
+        timers.computeIfAbsent(expiry, t -> new ArrayList<>(1)).add(new Ref<>(shard, key));
+    }
+
+    @Override
+    protected final void onInput(StreamElement<K, V> e) {
+        if (e instanceof StreamRecord<K, V> r) {
+            metrics.recordIn();
+            onRecord(r, shardOf(r));
+        } else if (e instanceof Watermark<K, V> w) {
+            if (w.timestamp() > watermark) {
+                watermark = w.timestamp();
+                metrics.watermark(watermark);
+                expire();
+                emit(StreamElement.forward(e));
+                metrics.stateEntries(state.size());
+                metrics.flush();
+            }
+        } else {
+            emit(StreamElement.forward(e));
+        }
+    }
+
+    private void expire() {
+        while (!timers.isEmpty() && timers.firstKey() <= watermark) {
+            Map.Entry<Long, List<Ref<SK>>> due = timers.pollFirstEntry();
+            for (Ref<SK> ref : due.getValue()) {
+                S entry = state.get(ref.shard(), NS, ref.key());
+                if (entry == null || entry.registeredExpiry != due.getKey()) {
+                    continue;
+                }
+                if (entry.lastTimestamp + ttl <= watermark) {
+                    state.remove(ref.shard(), NS, ref.key());
+                } else {
+                    register(ref.shard(), ref.key(), entry);
+                }
+            }
+        }
+    }
+
+    final IllegalStateException keyInTwoShards(Object key, int shard) {
+        return new IllegalStateException("key '" + key + "' arrives from more than one source partition (now "
+                + shard + ") in operator '" + settings.name() + "': keyed state is sharded by source partition; "
+                + "partition the source by this key, or use OperatorSettings.withShardBySourcePartition(false)");
+    }
+
+    final void deadLetterOrFail(StreamRecord<K, V> r, Throwable t) {
+        Exceptions.throwIfFatal(t);
+        if (!settings.errorPolicy().isDeadLetter()) {
+            throw Exceptions.propagate(t);
+        }
+        metrics.deadLetter();
+        emit(new DeadLetter<>(r, r.origin(), settings.name(), t));
+    }
+
+    @Override
+    protected void onEndOfInput() {
+        metrics.flush();
+    }
+
+    @Override
+    protected void clearState() {
+        metrics.flush();
+        state.clear();
+        timers.clear();
+    }
+}

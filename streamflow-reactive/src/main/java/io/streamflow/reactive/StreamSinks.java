@@ -1,0 +1,89 @@
+package io.streamflow.reactive;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Built-in sinks, for {@link EventStream#sink(Function)}. They request records as they write them
+ * (demand reaches the source), and do their blocking I/O on {@code Schedulers.boundedElastic()}.
+ * They are at-least-once: records written before a crash may be written again after a restart.
+ */
+public final class StreamSinks {
+
+    private StreamSinks() {
+    }
+
+    /** Prints {@code format(record)} per record on standard output. */
+    public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> stdout(
+            Function<? super StreamRecord<K, V>, String> format) {
+        return printStream(System.out, format);
+    }
+
+    /** Prints each record's value on standard output. */
+    public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> stdout() {
+        return stdout(r -> String.valueOf(r.value()));
+    }
+
+    /** Prints to a {@link PrintStream} (for tests and tools). */
+    public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> printStream(
+            PrintStream out, Function<? super StreamRecord<K, V>, String> format) {
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(format, "format");
+        return records -> records.publishOn(Schedulers.boundedElastic(), 256)
+                .doOnNext(r -> out.println(format.apply(r)))
+                .then(Mono.fromRunnable(out::flush).subscribeOn(Schedulers.boundedElastic()).then());
+    }
+
+    /** Writes one line per record to {@code file} (created or truncated), flushed and closed at the end. */
+    public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
+            Path file, Function<? super StreamRecord<K, V>, String> format) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(format, "format");
+        return records -> Flux.using(
+                        () -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
+                        writer -> records.publishOn(Schedulers.boundedElastic(), 256)
+                                .doOnNext(r -> write(writer, format.apply(r), file))
+                                .then(Mono.fromRunnable(() -> flush(writer, file))),
+                        writer -> close(writer, file))
+                .subscribeOn(Schedulers.boundedElastic())
+                .then();
+    }
+
+    private static void write(BufferedWriter w, String line, Path file) {
+        try {
+            w.write(line);
+            w.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to " + file, e);
+        }
+    }
+
+    private static void flush(BufferedWriter w, Path file) {
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot flush " + file, e);
+        }
+    }
+
+    private static void close(BufferedWriter w, Path file) {
+        try {
+            w.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close " + file, e);
+        }
+    }
+}
