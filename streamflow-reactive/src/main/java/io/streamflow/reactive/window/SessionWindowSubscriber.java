@@ -84,6 +84,8 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             target = new WindowState<>(fn.createAccumulator());
             target.start = start;
             target.end = end;
+            // a session created behind the watermark (within the allowed lateness) fires LATE panes, never ON_TIME
+            target.onTimeFired = end - 1 <= watermark;
             int pos = 0;
             while (pos < sessions.size() && sessions.get(pos).start < start) {
                 pos++;
@@ -99,15 +101,13 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                 target.panes = Math.max(target.panes, other.panes);
                 target.sinceFire += other.sinceFire;
                 target.dirty |= other.dirty;
-                target.onTimeFired |= other.onTimeFired;
                 newEnd = Math.max(newEnd, other.end);
             }
             for (int i = last; i > first; i--) {
                 sessions.remove(i);
             }
-            if (newEnd - 1 > watermark) {
-                target.onTimeFired = false; // the merged session ends later: it fires ON_TIME again
-            }
+            // the merged session fires ON_TIME (again) only if the watermark has not passed its new end
+            target.onTimeFired = newEnd - 1 <= watermark;
             target.start = newStart;
             target.end = newEnd;
         }

@@ -9,7 +9,10 @@ final class WindowState<A> {
     long sinceFire;
     /** Whether records were added since the last pane. */
     boolean dirty;
-    /** Session windows only: bounds and whether the ON_TIME pane fired. */
+    /**
+     * Session windows only: bounds, and whether the watermark has passed the end (so the ON_TIME
+     * pane fired, or the session was created or merged behind the watermark and fires no ON_TIME pane).
+     */
     long start;
     long end;
     boolean onTimeFired;

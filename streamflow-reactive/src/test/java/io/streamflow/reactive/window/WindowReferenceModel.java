@@ -104,14 +104,20 @@ final class WindowReferenceModel {
     private WindowReferenceModel(Spec spec, List<In> input) {
         this.spec = spec;
         this.input = input;
+        this.before = watermarksBefore(input, spec.outOfOrderness());
+    }
+
+    /** {@code [i]}: the watermark before record {@code i}; {@code [n]}: after the last record (before END). */
+    static long[] watermarksBefore(List<In> input, long outOfOrderness) {
         int n = input.size();
-        before = new long[n + 1];
+        long[] before = new long[n + 1];
         before[0] = Long.MIN_VALUE;
         long maxTs = Long.MIN_VALUE;
         for (int i = 0; i < n; i++) {
             maxTs = Math.max(maxTs, input.get(i).ts());
-            before[i + 1] = Math.max(before[i], maxTs - spec.outOfOrderness() - 1);
+            before[i + 1] = Math.max(before[i], maxTs - outOfOrderness - 1);
         }
+        return before;
     }
 
     static Expected expected(Spec spec, List<In> input) {
@@ -138,35 +144,33 @@ final class WindowReferenceModel {
             this.key = key;
         }
 
+        /** Session bounds: {@code [min ts, max ts + gap)} of the records it holds. */
         long start() {
-            if (spec.kind() == Kind.SESSION) {
-                return all.stream().mapToLong(In::ts).min().orElseThrow();
-            }
-            throw new IllegalStateException();
+            return all.stream().mapToLong(In::ts).min().orElseThrow();
         }
 
         long end() {
             return all.stream().mapToLong(In::ts).max().orElseThrow() + spec.gap();
         }
 
-        void fire(long start, long end, WindowResultTiming timing, boolean isFinal) {
+        void fire(long start, long end, PaneInfo.Timing timing, boolean isFinal) {
             List<In> content = spec.accumulating() ? all : sinceLastPane;
             long sum = 0;
             for (In r : content) {
                 sum += r.value();
             }
-            panes.add(new Pane(key, start, end, content.size(), sum, timing.timing, nextIndex++, isFinal));
+            panes.add(new Pane(key, start, end, content.size(), sum, timing, nextIndex++, isFinal));
             sinceLastPane.clear();
         }
 
-        /** Right after {@code r} was added, with the watermark {@code w} before it. */
+        /** Right after a record was added, {@code w} being the watermark before that record. */
         void afterAdd(long start, long end, long w) {
             if (end - 1 <= w) {
                 if (spec.lateFirings()) {
-                    fire(start, end, WindowResultTiming.LATE, false);
+                    fire(start, end, PaneInfo.Timing.LATE, false);
                 }
             } else if (spec.earlyCount() > 0 && sinceLastPane.size() >= spec.earlyCount()) {
-                fire(start, end, WindowResultTiming.EARLY, false);
+                fire(start, end, PaneInfo.Timing.EARLY, false);
             }
         }
 
@@ -175,22 +179,12 @@ final class WindowReferenceModel {
             long maxTs = end - 1;
             boolean purge = plus(maxTs, spec.lateness()) <= to;
             if (from < maxTs && maxTs <= to && (spec.accumulating() || !sinceLastPane.isEmpty())) {
-                fire(start, end, WindowResultTiming.ON_TIME, purge && !spec.closingPane());
+                fire(start, end, PaneInfo.Timing.ON_TIME, purge && !spec.closingPane());
             }
             if (purge && spec.closingPane()) {
-                fire(start, end, WindowResultTiming.LATE, true);
+                fire(start, end, PaneInfo.Timing.LATE, true);
             }
             return purge;
-        }
-    }
-
-    private enum WindowResultTiming {
-        EARLY(PaneInfo.Timing.EARLY), ON_TIME(PaneInfo.Timing.ON_TIME), LATE(PaneInfo.Timing.LATE);
-
-        final PaneInfo.Timing timing;
-
-        WindowResultTiming(PaneInfo.Timing timing) {
-            this.timing = timing;
         }
     }
 

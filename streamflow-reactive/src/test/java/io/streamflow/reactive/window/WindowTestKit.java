@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamflow.reactive.LateRecord;
 import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
@@ -59,8 +60,8 @@ final class WindowTestKit {
             .thenComparing(Pane::isFinal);
 
     /** What came out of the operator. */
-    record Outcome(List<Pane> panes, List<Integer> lateSeqs, List<StreamElement<String, ?>> raw,
-                   double lateCounter) {
+    record Outcome(List<Pane> panes, List<Integer> lateSeqs, List<LateRecord<?, ?>> lateRecords,
+                   List<StreamElement<String, ?>> raw, double lateCounter) {
     }
 
     /** The operator with the given windowing; {@code trigger} may be {@code null} for the default. */
@@ -75,21 +76,60 @@ final class WindowTestKit {
      * aggregating {@code countAndSum(value)}, and collects everything that comes out.
      */
     static Outcome run(List<In> input, long outOfOrdernessMs, WindowOperator<String, Val> op) {
+        return run(input, outOfOrdernessMs, op, 256, 0, 0);
+    }
+
+    /**
+     * Like {@link #run(List, long, WindowOperator)} with the operator's {@code prefetch} and, when
+     * {@code downstreamBatch > 0}, a downstream that requests that many elements at a time, so that
+     * firings are produced under limited demand.
+     * <p>
+     * With {@code partitions == 0} the watermarks come from
+     * {@code WatermarkStrategy.forBoundedOutOfOrderness(B)}. With {@code partitions > 0} each key is
+     * read from one of that many source partitions (so the operator keeps several state shards)
+     * and the test itself inserts the same watermarks: {@code max ts - B - 1} after every record
+     * that advances it, END at the end.
+     */
+    static Outcome run(List<In> input, long outOfOrdernessMs, WindowOperator<String, Val> op, int prefetch,
+                       int downstreamBatch, int partitions) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        List<StreamRecord<String, Val>> records = new ArrayList<>(input.size());
-        for (In in : input) {
-            records.add(StreamRecord.of(in.key(), new Val(in.value(), in.seq()), in.ts()));
+        Flux<StreamElement<String, Val>> withWatermarks;
+        if (partitions == 0) {
+            List<StreamRecord<String, Val>> records = new ArrayList<>(input.size());
+            for (In in : input) {
+                records.add(StreamRecord.of(in.key(), new Val(in.value(), in.seq()), in.ts()));
+            }
+            withWatermarks = Flux.fromIterable(records)
+                    .transform(WatermarkStrategy.<String, Val>forBoundedOutOfOrderness(
+                                    Duration.ofMillis(outOfOrdernessMs))
+                            .withMetrics("test", "watermarks", registry)
+                            .assign());
+        } else {
+            List<StreamElement<String, Val>> elements = new ArrayList<>();
+            long maxTs = Long.MIN_VALUE;
+            long emitted = Long.MIN_VALUE;
+            for (In in : input) {
+                Origin origin = Origin.of("test", Math.floorMod(in.key().hashCode(), partitions), in.seq());
+                elements.add(StreamRecord.of(in.key(), new Val(in.value(), in.seq()), in.ts(), origin));
+                maxTs = Math.max(maxTs, in.ts());
+                if (maxTs - outOfOrdernessMs - 1 > emitted) {
+                    emitted = maxTs - outOfOrdernessMs - 1;
+                    elements.add(Watermark.of(emitted));
+                }
+            }
+            elements.add(Watermark.end());
+            withWatermarks = Flux.fromIterable(elements);
         }
-        List<StreamElement<String, WindowResult<String, Aggregations.CountAndSum>>> out = Flux.fromIterable(records)
-                .transform(WatermarkStrategy.<String, Val>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrdernessMs))
-                        .withMetrics("test", "watermarks", registry)
-                        .assign())
-                .transform(op.settings(OperatorSettings.named("window").withMeterRegistry(registry))
+        List<StreamElement<String, WindowResult<String, Aggregations.CountAndSum>>> out = withWatermarks
+                .transform(op.settings(OperatorSettings.named("window").withMeterRegistry(registry)
+                                .withPrefetch(prefetch))
                         .aggregate(Aggregations.countAndSum(Val::value)))
+                .transform(f -> downstreamBatch > 0 ? f.limitRate(downstreamBatch) : f)
                 .collectList()
                 .block(Duration.ofSeconds(30));
         List<Pane> panes = new ArrayList<>();
         List<Integer> late = new ArrayList<>();
+        List<LateRecord<?, ?>> lateRecords = new ArrayList<>();
         List<StreamElement<String, ?>> raw = new ArrayList<>();
         for (StreamElement<String, WindowResult<String, Aggregations.CountAndSum>> e : out) {
             raw.add(e);
@@ -103,12 +143,13 @@ final class WindowTestKit {
                         w.pane().timing(), w.pane().index(), w.pane().isFinal()));
             } else if (e instanceof LateRecord<?, ?> l) {
                 late.add(((Val) l.record().value()).seq());
+                lateRecords.add(l);
             } else if (!(e instanceof Watermark<?, ?>)) {
                 throw new AssertionError("unexpected element out of the window operator: " + e);
             }
         }
         Counter lateCounter = registry.find("streamflow.records.late").tag("operator", "window").counter();
-        return new Outcome(panes, late, raw, lateCounter == null ? 0 : lateCounter.count());
+        return new Outcome(panes, late, lateRecords, raw, lateCounter == null ? 0 : lateCounter.count());
     }
 
     static String lines(List<?> items) {
