@@ -159,7 +159,11 @@ public final class EventStream<K, V> {
         return next(KeyedOperators.deduplicate(idFn, ttl, op("dedup")));
     }
 
-    /** Sends late records to {@code handler} (which must subscribe to what it is given) and removes them here. */
+    /**
+     * Sends late records to {@code handler} and removes them here. The handler must subscribe to the
+     * flux it is given (the stream does not start before it does); the stream completes when both the
+     * main path and the handler's publisher have completed.
+     */
     public EventStream<K, V> onLateData(Function<Flux<LateRecord<?, ?>>, ? extends Publisher<?>> handler) {
         return route(LateRecord.class, handler);
     }
@@ -172,10 +176,15 @@ public final class EventStream<K, V> {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private <T> EventStream<K, V> route(Class<?> type, Function<Flux<T>, ? extends Publisher<?>> handler) {
         Objects.requireNonNull(handler, "handler");
-        Flux<StreamElement<K, V>> routed = elements.publish(shared -> Flux.merge(
-                shared.filter(e -> !type.isInstance(e)),
-                Flux.from(handler.apply((Flux<T>) (Flux) shared.filter(type::isInstance))).then()
-                        .thenMany(Flux.<StreamElement<K, V>>empty())));
+        // refCount(2): nothing flows until both the main path and the handler have subscribed (a
+        // handler may subscribe later, on another thread), so no side output is missed.
+        Flux<StreamElement<K, V>> routed = Flux.defer(() -> {
+            Flux<StreamElement<K, V>> shared = elements.publish().refCount(2);
+            return Flux.merge(
+                    shared.filter(e -> !type.isInstance(e)),
+                    Flux.from(handler.apply((Flux<T>) (Flux) shared.filter(type::isInstance))).then()
+                            .thenMany(Flux.<StreamElement<K, V>>empty()));
+        });
         return new EventStream<>(routed, settings, hasWatermarks, depth);
     }
 

@@ -1,0 +1,298 @@
+package io.streamflow.samples;
+
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.ErrorPolicy;
+import io.streamflow.reactive.Event;
+import io.streamflow.reactive.EventStream;
+import io.streamflow.reactive.LateRecord;
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.StreamSinks;
+import io.streamflow.reactive.StreamSources;
+import io.streamflow.reactive.WatermarkStrategy;
+import io.streamflow.reactive.window.AggregateFunction;
+import io.streamflow.reactive.window.WindowResult;
+import io.streamflow.reactive.window.Windows;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * JSON lines in, JSON lines out: the average temperature per sensor in 5-minute tumbling
+ * event-time windows.
+ * <p>
+ * Input: one JSON object per line, {@code {"sensor":"s1","ts":1700000000000,"temp":21.5}} ({@code ts}
+ * in epoch millis; other fields are kept in the {@link Event} and ignored). Blank lines are skipped.
+ * A line that is not such an object (bad JSON, missing or mistyped field) goes, with its file
+ * offset and the error, to the dead-letter file {@link #deadLetterFile(Path) <output>.dlq.jsonl}
+ * and is counted; the others go on. A reading more than {@link #MAX_OUT_OF_ORDERNESS} behind the
+ * newest one, whose window has already been written, is reported on standard error and counted.
+ * <p>
+ * Output: one line per sensor and window, in the order the windows close:
+ * {@code {"sensor":"s1","start":1700000100000,"end":1700000400000,"avg":21.75,"count":2}}.
+ * <p>
+ * Arguments: input file and output file. Without arguments it copies the bundled
+ * {@code sensors.jsonl} (which has one malformed line) to a temporary directory and writes there.
+ */
+public final class SensorAverages {
+
+    public static final Duration WINDOW = Duration.ofMinutes(5);
+    public static final Duration MAX_OUT_OF_ORDERNESS = Duration.ofMinutes(1);
+
+    /**
+     * Fails on trailing garbage after the object ({@code {"a":1} x}), which Jackson would otherwise
+     * ignore, so that such a line goes to the dead-letter file.
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
+    };
+
+    /**
+     * What a run did.
+     *
+     * @param lines       input lines read (blank ones included)
+     * @param results     result lines written
+     * @param deadLetters lines written to the dead-letter file
+     * @param late        readings that arrived after their window was written (reported on stderr)
+     */
+    public record Summary(long lines, long results, long deadLetters, long late) {
+    }
+
+    /** Count and mean of one window. */
+    public record Stats(long count, double avg) {
+    }
+
+    private SensorAverages() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path input;
+        Path output;
+        if (args.length >= 2) {
+            input = Path.of(args[0]);
+            output = Path.of(args[1]);
+        } else if (args.length == 0) {
+            Path dir = Files.createTempDirectory("sensor-averages");
+            input = dir.resolve("sensors.jsonl");
+            try (InputStream in = SensorAverages.class.getResourceAsStream("/sensors.jsonl")) {
+                if (in == null) {
+                    throw new IllegalStateException("bundled example sensors.jsonl is missing from the classpath");
+                }
+                Files.copy(in, input, StandardCopyOption.REPLACE_EXISTING);
+            }
+            output = dir.resolve("averages.jsonl");
+        } else {
+            throw new IllegalArgumentException("usage: SensorAverages [<input.jsonl> <output.jsonl>]");
+        }
+        Summary summary = run(input, output).block();
+        System.out.println("input:        " + input);
+        System.out.println("output:       " + output + " (" + summary.results() + " windows)");
+        System.out.println("dead letters: " + deadLetterFile(output) + " (" + summary.deadLetters() + " lines)");
+        System.out.println("late:         " + summary.late());
+        System.out.println("-- " + output.getFileName());
+        Files.readAllLines(output).forEach(System.out::println);
+        System.out.println("-- " + deadLetterFile(output).getFileName());
+        Files.readAllLines(deadLetterFile(output)).forEach(System.out::println);
+    }
+
+    /** {@code averages.jsonl} -> {@code averages.dlq.jsonl}; any other name gets {@code .dlq.jsonl} appended. */
+    public static Path deadLetterFile(Path output) {
+        String name = output.getFileName().toString();
+        String base = name.endsWith(".jsonl") ? name.substring(0, name.length() - ".jsonl".length()) : name;
+        return output.resolveSibling(base + ".dlq.jsonl");
+    }
+
+    /**
+     * Reads {@code input}, writes the averages to {@code output} and the dead letters to
+     * {@link #deadLetterFile(Path)} (both created or truncated). Nothing happens until the result is
+     * subscribed; each subscription is a new run.
+     */
+    public static Mono<Summary> run(Path input, Path output) {
+        Path deadLetterFile = deadLetterFile(output);
+        return Mono.usingWhen(
+                Mono.fromCallable(() -> Files.newBufferedWriter(deadLetterFile, StandardCharsets.UTF_8))
+                        .subscribeOn(Schedulers.boundedElastic()),
+                deadLetterWriter -> run(input, output, deadLetterWriter, deadLetterFile),
+                deadLetterWriter -> Mono.fromRunnable(() -> close(deadLetterWriter, deadLetterFile))
+                        .subscribeOn(Schedulers.boundedElastic()));
+    }
+
+    private static Mono<Summary> run(Path input, Path output, BufferedWriter deadLetterWriter,
+                                     Path deadLetterFile) {
+        AtomicLong lines = new AtomicLong();
+        AtomicLong results = new AtomicLong();
+        AtomicLong deadLetters = new AtomicLong();
+        AtomicLong late = new AtomicLong();
+
+        EventStream<String, Event> readings = EventStream.fromRecords(StreamSources.fileLines(input)
+                        .doOnNext(line -> lines.incrementAndGet()))
+                .filter(line -> !line.isBlank())
+                .errorPolicy(ErrorPolicy.deadLetter())
+                .mapRecord(SensorAverages::parse)
+                // The handler must subscribe to the dead letters at once: onDeadLetter shares the stream,
+                // and dead letters emitted before the handler subscribes are not delivered to it. So no
+                // StreamSinks.fileLines here (it subscribes later, on another thread); publishOn subscribes
+                // at once and moves the blocking writes to boundedElastic.
+                .onDeadLetter(dead -> dead
+                        .map(SensorAverages::deadLetterJson)
+                        .publishOn(Schedulers.boundedElastic(), 256)
+                        .doOnNext(line -> {
+                            writeLine(deadLetterWriter, line, deadLetterFile);
+                            deadLetters.incrementAndGet();
+                        })
+                        .then(Mono.fromRunnable(() -> flush(deadLetterWriter, deadLetterFile))));
+
+        // The parsed records carry their event time now: assign watermarks from here on.
+        return EventStream.from(readings.records(),
+                        WatermarkStrategy.<String, Event>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
+                .window(Windows.tumbling(WINDOW))
+                .aggregate(temperatureStats())
+                // printStream subscribes at once (see above), so it can serve as a side-output handler
+                .onLateData(lateRecords -> StreamSinks.<Void, String>printStream(System.err, StreamRecord::value)
+                        .apply(lateRecords.doOnNext(l -> late.incrementAndGet())
+                                .map(l -> StreamRecord.of(null, lateJson(l), 0L))))
+                .sink(windows -> StreamSinks.<String, WindowResult<String, Stats>>fileLines(output,
+                                r -> resultJson(r.value()))
+                        .apply(windows.doOnNext(r -> results.incrementAndGet())))
+                .then(Mono.fromSupplier(() -> new Summary(lines.get(), results.get(), deadLetters.get(),
+                        late.get())));
+    }
+
+    private static void writeLine(BufferedWriter w, String line, Path file) {
+        try {
+            w.write(line);
+            w.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to " + file, e);
+        }
+    }
+
+    private static void flush(BufferedWriter w, Path file) {
+        try {
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot flush " + file, e);
+        }
+    }
+
+    private static void close(BufferedWriter w, Path file) {
+        try {
+            w.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close " + file, e);
+        }
+    }
+
+    /**
+     * Parses one line into an {@link Event} keyed by sensor at {@code ts}, as a record that keeps the
+     * line's origin (file and byte offset).
+     *
+     * @throws IllegalArgumentException (or Jackson's {@link JacksonException}) naming what is wrong
+     */
+    public static StreamRecord<String, Event> parse(StreamRecord<Void, String> line) {
+        LinkedHashMap<String, Object> fields = JSON.readValue(line.value(), OBJECT);
+        if (fields == null) {
+            throw new IllegalArgumentException("expected a JSON object, got null");
+        }
+        Object sensor = fields.get("sensor");
+        if (!(sensor instanceof String s) || s.isBlank()) {
+            throw new IllegalArgumentException("field 'sensor' must be a non-empty string, was " + describe(sensor));
+        }
+        Object ts = fields.get("ts");
+        if (!(ts instanceof Integer || ts instanceof Long)) {
+            throw new IllegalArgumentException("field 'ts' must be an integer (epoch millis), was " + describe(ts));
+        }
+        Object temp = fields.get("temp");
+        if (!(temp instanceof Number)) {
+            throw new IllegalArgumentException("field 'temp' must be a number, was " + describe(temp));
+        }
+        return Event.of(s, fields, ((Number) ts).longValue()).toRecord(line.origin());
+    }
+
+    private static String describe(Object value) {
+        return value == null ? "missing" : value instanceof String s ? "\"" + s + "\"" : String.valueOf(value);
+    }
+
+    /** Count and average of the {@code temp} field. */
+    public static AggregateFunction<Event, double[], Stats> temperatureStats() {
+        return new AggregateFunction<>() {
+            @Override
+            public double[] createAccumulator() {
+                return new double[2]; // count, sum
+            }
+
+            @Override
+            public double[] add(double[] acc, Event e) {
+                acc[0]++;
+                acc[1] += e.doubleField("temp");
+                return acc;
+            }
+
+            @Override
+            public double[] merge(double[] a, double[] b) {
+                a[0] += b[0];
+                a[1] += b[1];
+                return a;
+            }
+
+            @Override
+            public Stats result(double[] acc) {
+                return new Stats((long) acc[0], acc[1] / acc[0]);
+            }
+        };
+    }
+
+    /** {@code {"sensor":..,"start":..,"end":..,"avg":..,"count":..}}. */
+    public static String resultJson(WindowResult<String, Stats> r) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sensor", r.key());
+        out.put("start", r.start());
+        out.put("end", r.end());
+        out.put("avg", r.value().avg());
+        out.put("count", r.value().count());
+        return JSON.writeValueAsString(out);
+    }
+
+    /** {@code {"source":"file:x.jsonl","offset":123,"operator":..,"error":..,"line":..}}. */
+    static String deadLetterJson(DeadLetter<?, ?> d) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("source", d.origin().source());
+        out.put("offset", d.origin().position());
+        out.put("operator", d.operator());
+        Throwable e = d.error();
+        out.put("error", e instanceof JacksonException j ? "invalid JSON: " + j.getOriginalMessage()
+                : String.valueOf(e.getMessage()));
+        out.put("line", d.input() instanceof StreamRecord<?, ?> r ? r.value() : String.valueOf(d.input()));
+        return JSON.writeValueAsString(out);
+    }
+
+    static String lateJson(LateRecord<?, ?> l) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("late", true);
+        out.put("sensor", l.record().key());
+        out.put("ts", l.record().timestamp());
+        out.put("windowStart", l.windowStart());
+        out.put("windowEnd", l.windowEnd());
+        out.put("watermark", l.watermark());
+        out.put("offset", l.record().origin().position());
+        return JSON.writeValueAsString(out);
+    }
+}
