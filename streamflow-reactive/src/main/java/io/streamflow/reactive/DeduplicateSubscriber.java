@@ -1,7 +1,6 @@
 package io.streamflow.reactive;
 
 import reactor.core.CoreSubscriber;
-import reactor.core.Exceptions;
 import reactor.util.Logger;
 import reactor.util.Loggers;
 
@@ -30,9 +29,11 @@ final class DeduplicateSubscriber<K, V, I>
         try {
             id = idFn.apply(r);
         } catch (Throwable t) {
-            Exceptions.throwIfFatal(t);
-            deadLetterOrFail(r, t);
-            return;
+            Retried<I> retried = retryOrDeadLetter(r, x -> idFn.apply(x), t);
+            if (retried == null) {
+                return;
+            }
+            id = retried.value();
         }
         if (r.timestamp() + ttl <= watermark) {
             metrics.late();

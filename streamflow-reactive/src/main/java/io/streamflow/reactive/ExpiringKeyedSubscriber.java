@@ -1,6 +1,7 @@
 package io.streamflow.reactive;
 
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
 import io.streamflow.reactive.state.KeyedState;
 import reactor.core.CoreSubscriber;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Base of keyed operators whose entries expire in event time. Each entry has one registered
@@ -112,13 +114,35 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
                 + "partition the source by this key, or use OperatorSettings.withShardBySourcePartition(false)");
     }
 
-    final void deadLetterOrFail(StreamRecord<K, V> r, Throwable t) {
-        Exceptions.throwIfFatal(t);
-        if (!settings.errorPolicy().isDeadLetter()) {
-            throw Exceptions.propagate(t);
+    /** The result of a user function that succeeded when called again. */
+    record Retried<T>(T value) {
+    }
+
+    /**
+     * Applies the error policy after {@code call} threw {@code first} on {@code r}: fails, or calls it
+     * again as many times as the policy allows and then sends {@code r} to the dead-letter output.
+     *
+     * @return the result of a successful retry, or {@code null} when {@code r} went to the dead-letter output
+     */
+    final <T> Retried<T> retryOrDeadLetter(StreamRecord<K, V> r, Function<StreamRecord<K, V>, T> call,
+                                           Throwable first) {
+        Exceptions.throwIfFatal(first);
+        ErrorPolicy policy = settings.errorPolicy();
+        if (!policy.isDeadLetter()) {
+            throw Exceptions.propagate(first);
+        }
+        Throwable failure = first;
+        if (policy.retries() > 0) {
+            try {
+                return new Retried<>(Retry.again(call, r, policy.retries(), first));
+            } catch (Throwable last) {
+                Exceptions.throwIfFatal(last);
+                failure = Exceptions.unwrap(last);
+            }
         }
         metrics.deadLetter();
-        emit(new DeadLetter<>(r, r.origin(), settings.name(), t));
+        emit(new DeadLetter<>(r, r.origin(), settings.name(), failure));
+        return null;
     }
 
     @Override

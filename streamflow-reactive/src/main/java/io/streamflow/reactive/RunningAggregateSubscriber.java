@@ -33,15 +33,23 @@ final class RunningAggregateSubscriber<K, V, A, R>
         }
         R result;
         try {
-            entry.acc = fn.add(entry.acc, r.value());
-            result = fn.result(entry.acc);
+            result = addAndGet(entry, r);
         } catch (Throwable t) {
-            deadLetterOrFail(r, t);
-            return;
+            Acc<A> e = entry;
+            Retried<R> retried = retryOrDeadLetter(r, x -> addAndGet(e, x), t);
+            if (retried == null) {
+                return;
+            }
+            result = retried.value();
         }
         touch(shard, key, entry, r.timestamp());
         state.put(shard, NS, key, entry);
         metrics.recordOut();
         emit(r.withValue(result));
+    }
+
+    private R addAndGet(Acc<A> entry, StreamRecord<K, V> r) {
+        entry.acc = fn.add(entry.acc, r.value());
+        return fn.result(entry.acc);
     }
 }

@@ -1,14 +1,18 @@
 package io.streamflow.reactive;
 
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.Exceptions;
+import reactor.core.scheduler.Scheduler;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. */
 final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecord<K, V>, StreamElement<K, V>> {
@@ -24,7 +28,11 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     private int lastPartitionId = -1;
     private long emitted = Long.MIN_VALUE;
     private boolean statusIdle;
-    private Disposable timer;
+    /** Processing time when the operator subscribed: an input with no record yet is idle since then. */
+    private long startedAt;
+    /** Set by the periodic-emit timer, so the idleness check timer does not emit periodic watermarks. */
+    private final AtomicBoolean periodicDue = new AtomicBoolean();
+    private final Disposable.Composite timers = Disposables.composite();
 
     WatermarkAssigner(CoreSubscriber<? super StreamElement<K, V>> actual, WatermarkStrategy<K, V> strategy) {
         super(actual, PREFETCH);
@@ -54,16 +62,18 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     @Override
     protected void onStart() {
-        long interval = Long.MAX_VALUE;
+        Scheduler scheduler = strategy.scheduler();
+        startedAt = scheduler.now(TimeUnit.MILLISECONDS);
         if (periodic) {
-            interval = strategy.periodicInterval().toMillis();
+            long i = Math.max(1, strategy.periodicInterval().toMillis());
+            timers.add(scheduler.schedulePeriodically(() -> {
+                periodicDue.set(true);
+                signalTimer();
+            }, i, i, TimeUnit.MILLISECONDS));
         }
         if (idleTimeoutMillis > 0) {
-            interval = Math.min(interval, Math.max(1, idleTimeoutMillis / 2));
-        }
-        if (interval != Long.MAX_VALUE) {
-            long i = Math.max(1, interval);
-            timer = strategy.scheduler().schedulePeriodically(this::signalTimer, i, i, TimeUnit.MILLISECONDS);
+            long i = Math.max(1, idleTimeoutMillis / 2);
+            timers.add(scheduler.schedulePeriodically(this::signalTimer, i, i, TimeUnit.MILLISECONDS));
         }
     }
 
@@ -89,13 +99,28 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             ts = strategy.timestampAssigner().applyAsLong(record);
         } catch (Throwable t) {
             Exceptions.throwIfFatal(t);
-            if (!strategy.errorPolicy().isDeadLetter()) {
+            ErrorPolicy policy = strategy.errorPolicy();
+            if (!policy.isDeadLetter()) {
                 throw new IllegalArgumentException("cannot extract the event timestamp of " + record
                         + " in operator '" + strategy.name() + "': " + t, t);
             }
-            metrics.deadLetter();
-            emit(new DeadLetter<>(record, record.origin(), strategy.name(), t));
-            return;
+            Long retried = null;
+            Throwable failure = t;
+            if (policy.retries() > 0) {
+                try {
+                    retried = Retry.again(r -> strategy.timestampAssigner().applyAsLong(r), record, policy.retries(),
+                            t);
+                } catch (Throwable last) {
+                    Exceptions.throwIfFatal(last);
+                    failure = Exceptions.unwrap(last);
+                }
+            }
+            if (retried == null) {
+                metrics.deadLetter();
+                emit(new DeadLetter<>(record, record.origin(), strategy.name(), failure));
+                return;
+            }
+            ts = retried;
         }
         Partition p = partition(record.origin().partition());
         if (idleTimeoutMillis > 0) {
@@ -146,9 +171,12 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     @Override
     protected void onTimer() {
         long now = strategy.scheduler().now(TimeUnit.MILLISECONDS);
-        boolean allIdle = !partitions.isEmpty();
+        boolean periodicEmit = periodic && periodicDue.getAndSet(false);
+        // an input that has not produced any record yet has been idle since the subscription
+        boolean allIdle = partitions.isEmpty() ? idleTimeoutMillis > 0 && now - startedAt >= idleTimeoutMillis
+                : true;
         for (Partition p : partitions.values()) {
-            if (periodic) {
+            if (periodicEmit) {
                 p.generator.onPeriodicEmit(p);
             }
             if (idleTimeoutMillis > 0 && !p.idle && now - p.lastActive >= idleTimeoutMillis) {
@@ -174,10 +202,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     @Override
     protected void clearState() {
-        Disposable t = timer;
-        if (t != null) {
-            t.dispose();
-        }
+        timers.dispose();
         metrics.flush();
     }
 }

@@ -23,7 +23,9 @@ public final class Retry {
                 return fn.apply(input);
             } catch (Throwable t) {
                 Exceptions.throwIfFatal(t);
-                t.addSuppressed(last);
+                if (t != last) { // a function may throw the same instance every time
+                    t.addSuppressed(last);
+                }
                 last = t;
             }
         }

@@ -151,7 +151,13 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
             Operators.onNextDropped(t, actual.currentContext());
             return;
         }
+        if (cancelled) {
+            // the drain loop no longer runs after cancel: discard what a late upstream still sends
+            Operators.onDiscard(t, actual.currentContext());
+            return;
+        }
         if (!inQueue.offer(t)) {
+            Operators.onDiscard(t, actual.currentContext());
             Throwable e = Operators.onOperatorError(s, Exceptions.failWithOverflow(
                     "upstream sent more than requested (prefetch " + prefetch + ")"), t, actual.currentContext());
             onError(e);
@@ -218,6 +224,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     private void failFromUser(Throwable t) {
         Exceptions.throwIfFatal(t);
+        done = true; // terminated: whatever upstream still sends goes to the dropped hooks
         s.cancel();
         discardAll();
         actual.onError(Operators.onOperatorError(t, actual.currentContext()));
