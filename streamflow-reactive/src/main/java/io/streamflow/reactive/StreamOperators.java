@@ -93,11 +93,16 @@ public final class StreamOperators {
         return flux -> flux.flatMapIterable(e -> {
             if (e instanceof StreamRecord<K, V> r) {
                 List<StreamElement<K, V2>> out = new ArrayList<>();
-                Iterable<? extends V2> values = guard.apply(x -> fn.apply(x.value()), r, out);
-                if (values != null) {
-                    for (V2 v : values) {
-                        out.add(r.withValue(v));
+                // the Iterable is consumed inside the guard, so an error while iterating follows the policy too
+                List<StreamElement<K, V2>> mapped = guard.apply(x -> {
+                    List<StreamElement<K, V2>> l = new ArrayList<>();
+                    for (V2 v : fn.apply(x.value())) {
+                        l.add(x.withValue(v));
                     }
+                    return l;
+                }, r, out);
+                if (mapped != null) {
+                    out.addAll(mapped);
                 }
                 return out;
             }

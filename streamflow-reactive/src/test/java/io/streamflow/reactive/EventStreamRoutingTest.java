@@ -42,4 +42,29 @@ class EventStreamRoutingTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("did you forget".substring(1));
     }
+
+    @Test
+    void shouldSendARecordWhoseFlatMapIterableThrowsWhileIteratingToTheDeadLetterOutput() {
+        List<Object> dead = new CopyOnWriteArrayList<>();
+        List<String> values = EventStream.from(input().take(3), WatermarkStrategy.<String, String>forMonotonousTimestamps())
+                .errorPolicy(ErrorPolicy.deadLetter())
+                .flatMap(v -> () -> new java.util.Iterator<String>() {
+                    int i;
+
+                    public boolean hasNext() {
+                        return i < 2;
+                    }
+
+                    public String next() {
+                        if (v.equals("ok1") && i == 1) {
+                            throw new IllegalStateException("broken iterator");
+                        }
+                        return v + "-" + i++;
+                    }
+                })
+                .onDeadLetter(d -> d.doOnNext(x -> dead.add(((StreamRecord<?, ?>) x.input()).value())))
+                .values().collectList().block(Duration.ofSeconds(10));
+        assertThat(values).containsExactly("bad0-0", "bad0-1", "ok2-0", "ok2-1");
+        assertThat(dead).containsExactly("ok1");
+    }
 }
