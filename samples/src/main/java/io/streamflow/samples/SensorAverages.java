@@ -13,18 +13,14 @@ import io.streamflow.reactive.window.AggregateFunction;
 import io.streamflow.reactive.window.WindowResult;
 import io.streamflow.reactive.window.Windows;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -127,16 +123,6 @@ public final class SensorAverages {
      */
     public static Mono<Summary> run(Path input, Path output) {
         Path deadLetterFile = deadLetterFile(output);
-        return Mono.usingWhen(
-                Mono.fromCallable(() -> Files.newBufferedWriter(deadLetterFile, StandardCharsets.UTF_8))
-                        .subscribeOn(Schedulers.boundedElastic()),
-                deadLetterWriter -> run(input, output, deadLetterWriter, deadLetterFile),
-                deadLetterWriter -> Mono.fromRunnable(() -> close(deadLetterWriter, deadLetterFile))
-                        .subscribeOn(Schedulers.boundedElastic()));
-    }
-
-    private static Mono<Summary> run(Path input, Path output, BufferedWriter deadLetterWriter,
-                                     Path deadLetterFile) {
         AtomicLong lines = new AtomicLong();
         AtomicLong results = new AtomicLong();
         AtomicLong deadLetters = new AtomicLong();
@@ -147,25 +133,15 @@ public final class SensorAverages {
                 .filter(line -> !line.isBlank())
                 .errorPolicy(ErrorPolicy.deadLetter())
                 .mapRecord(SensorAverages::parse)
-                // The handler must subscribe to the dead letters at once: onDeadLetter shares the stream,
-                // and dead letters emitted before the handler subscribes are not delivered to it. So no
-                // StreamSinks.fileLines here (it subscribes later, on another thread); publishOn subscribes
-                // at once and moves the blocking writes to boundedElastic.
-                .onDeadLetter(dead -> dead
-                        .map(SensorAverages::deadLetterJson)
-                        .publishOn(Schedulers.boundedElastic(), 256)
-                        .doOnNext(line -> {
-                            writeLine(deadLetterWriter, line, deadLetterFile);
-                            deadLetters.incrementAndGet();
-                        })
-                        .then(Mono.fromRunnable(() -> flush(deadLetterWriter, deadLetterFile))));
+                .onDeadLetter(dead -> StreamSinks.<DeadLetter<?, ?>>textLines(deadLetterFile,
+                                SensorAverages::deadLetterJson)
+                        .apply(dead.doOnNext(d -> deadLetters.incrementAndGet())));
 
         // The parsed records carry their event time now: assign watermarks from here on.
         return EventStream.from(readings.records(),
                         WatermarkStrategy.<String, Event>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
                 .window(Windows.tumbling(WINDOW))
                 .aggregate(temperatureStats())
-                // printStream subscribes at once (see above), so it can serve as a side-output handler
                 .onLateData(lateRecords -> StreamSinks.<Void, String>printStream(System.err, StreamRecord::value)
                         .apply(lateRecords.doOnNext(l -> late.incrementAndGet())
                                 .map(l -> StreamRecord.of(null, lateJson(l), 0L))))
@@ -174,31 +150,6 @@ public final class SensorAverages {
                         .apply(windows.doOnNext(r -> results.incrementAndGet())))
                 .then(Mono.fromSupplier(() -> new Summary(lines.get(), results.get(), deadLetters.get(),
                         late.get())));
-    }
-
-    private static void writeLine(BufferedWriter w, String line, Path file) {
-        try {
-            w.write(line);
-            w.newLine();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to " + file, e);
-        }
-    }
-
-    private static void flush(BufferedWriter w, Path file) {
-        try {
-            w.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot flush " + file, e);
-        }
-    }
-
-    private static void close(BufferedWriter w, Path file) {
-        try {
-            w.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot close " + file, e);
-        }
     }
 
     /**

@@ -49,13 +49,22 @@ public final class StreamSinks {
     /** Writes one line per record to {@code file} (created or truncated), flushed and closed at the end. */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
             Path file, Function<? super StreamRecord<K, V>, String> format) {
+        return textLines(file, format);
+    }
+
+    /**
+     * Writes one line per element of any type (for example {@link DeadLetter}s or {@link LateRecord}s
+     * routed with {@link EventStream#onDeadLetter}) to {@code file} (created or truncated), flushed and
+     * closed at the end.
+     */
+    public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(format, "format");
-        return records -> Flux.using(
+        return elements -> Flux.using(
                         () -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
-                        writer -> records.publishOn(Schedulers.boundedElastic(), 256)
-                                .doOnNext(r -> write(writer, format.apply(r), file))
+                        writer -> elements.publishOn(Schedulers.boundedElastic(), 256)
+                                .doOnNext(e -> write(writer, format.apply(e), file))
                                 .then(Mono.fromRunnable(() -> flush(writer, file))),
                         writer -> close(writer, file))
                 .subscribeOn(Schedulers.boundedElastic())
