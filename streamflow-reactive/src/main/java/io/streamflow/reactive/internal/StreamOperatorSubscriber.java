@@ -156,14 +156,41 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
             Operators.onDiscard(t, actual.currentContext());
             return;
         }
-        if (!inQueue.offer(t)) {
-            Operators.onDiscard(t, actual.currentContext());
-            Throwable e = Operators.onOperatorError(s, Exceptions.failWithOverflow(
-                    "upstream sent more than requested (prefetch " + prefetch + ")"), t, actual.currentContext());
-            onError(e);
+        if (wip == 0 && WIP.compareAndSet(this, 0, 1)) {
+            // fast path: this thread owns the drain loop and nothing waits ahead of the input, so it
+            // is processed at once instead of going through the queue
+            if (!terminated && inQueue.isEmpty() && out.isEmpty() && pending == null) {
+                try {
+                    onInput(t);
+                } catch (Throwable ex) {
+                    failFromUser(ex);
+                    terminated = true;
+                    return;
+                }
+                if (++consumed == limit) {
+                    consumed = 0;
+                    s.request(limit);
+                }
+            } else {
+                offer(t); // on overflow it signals the error, which this drain loop then delivers
+            }
+            drainLoop(1);
             return;
         }
-        drain();
+        if (offer(t)) {
+            drain();
+        }
+    }
+
+    private boolean offer(I t) {
+        if (inQueue.offer(t)) {
+            return true;
+        }
+        Operators.onDiscard(t, actual.currentContext());
+        Throwable e = Operators.onOperatorError(s, Exceptions.failWithOverflow(
+                "upstream sent more than requested (prefetch " + prefetch + ")"), t, actual.currentContext());
+        onError(e);
+        return false;
     }
 
     @Override
@@ -234,7 +261,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         if (WIP.getAndIncrement(this) != 0) {
             return;
         }
-        int missed = 1;
+        drainLoop(1);
+    }
+
+    private void drainLoop(int missed) {
         for (;;) {
             if (terminated) {
                 return;

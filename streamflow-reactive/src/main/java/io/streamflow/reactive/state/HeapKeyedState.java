@@ -1,27 +1,38 @@
 package io.streamflow.reactive.state;
 
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * Heap keyed state: shard → namespace → key → value, with the last used namespace map cached so
- * that consecutive accesses to the same window cost one hash lookup.
+ * Heap keyed state: shard → namespace → key → value. The per-namespace maps are open-addressing
+ * {@link KeyMap}s; the last few namespaces used are cached, so records of the current windows (or
+ * a firing that walks a window's slices) cost one key lookup.
  */
 final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
 
-    private final Map<Integer, Map<N, Map<K, S>>> shards = new HashMap<>();
-    private int cachedShard = Integer.MIN_VALUE;
-    private N cachedNamespace;
-    private Map<K, S> cachedMap;
+    private static final int CACHE = 8;
+
+    private final Map<Integer, Map<N, KeyMap<K, S>>> shards = new HashMap<>();
+    private final int[] cachedShard = new int[CACHE];
+    private final Object[] cachedNamespace = new Object[CACHE];
+    @SuppressWarnings("unchecked")
+    private final KeyMap<K, S>[] cachedMap = new KeyMap[CACHE];
+    private int cacheNext;
     private long size;
 
-    private Map<K, S> map(int shard, N namespace, boolean create) {
-        if (shard == cachedShard && cachedMap != null && namespace.equals(cachedNamespace)) {
-            return cachedMap;
+    private KeyMap<K, S> map(int shard, N namespace, boolean create) {
+        for (int i = 0; i < CACHE; i++) {
+            KeyMap<K, S> m = cachedMap[i];
+            if (m != null && cachedShard[i] == shard) {
+                Object ns = cachedNamespace[i];
+                if (ns == namespace || ns.equals(namespace)) {
+                    return m;
+                }
+            }
         }
-        Map<N, Map<K, S>> byNs = shards.get(shard);
+        Map<N, KeyMap<K, S>> byNs = shards.get(shard);
         if (byNs == null) {
             if (!create) {
                 return null;
@@ -29,23 +40,34 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
             byNs = new HashMap<>();
             shards.put(shard, byNs);
         }
-        Map<K, S> m = byNs.get(namespace);
+        KeyMap<K, S> m = byNs.get(namespace);
         if (m == null) {
             if (!create) {
                 return null;
             }
-            m = new HashMap<>();
+            m = new KeyMap<>();
             byNs.put(namespace, m);
         }
-        cachedShard = shard;
-        cachedNamespace = namespace;
-        cachedMap = m;
+        int slot = cacheNext;
+        cacheNext = (slot + 1) % CACHE;
+        cachedShard[slot] = shard;
+        cachedNamespace[slot] = namespace;
+        cachedMap[slot] = m;
         return m;
+    }
+
+    private void uncache(int shard, Object namespace) {
+        for (int i = 0; i < CACHE; i++) {
+            if (cachedMap[i] != null && cachedShard[i] == shard && cachedNamespace[i].equals(namespace)) {
+                cachedMap[i] = null;
+                cachedNamespace[i] = null;
+            }
+        }
     }
 
     @Override
     public S get(int shard, N namespace, K key) {
-        Map<K, S> m = map(shard, namespace, false);
+        KeyMap<K, S> m = map(shard, namespace, false);
         return m == null ? null : m.get(key);
     }
 
@@ -58,7 +80,7 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
 
     @Override
     public S remove(int shard, N namespace, K key) {
-        Map<K, S> m = map(shard, namespace, false);
+        KeyMap<K, S> m = map(shard, namespace, false);
         if (m == null) {
             return null;
         }
@@ -74,7 +96,7 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
 
     @Override
     public void forEach(int shard, N namespace, BiConsumer<? super K, ? super S> visitor) {
-        Map<K, S> m = map(shard, namespace, false);
+        KeyMap<K, S> m = map(shard, namespace, false);
         if (m != null) {
             m.forEach(visitor);
         }
@@ -82,28 +104,24 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
 
     @Override
     public Iterable<K> keys(int shard, N namespace) {
-        Map<K, S> m = map(shard, namespace, false);
-        return m == null ? java.util.List.of() : new ArrayList<>(m.keySet());
+        KeyMap<K, S> m = map(shard, namespace, false);
+        return m == null ? List.of() : m.keyList();
     }
 
     @Override
     public void removeNamespace(int shard, N namespace) {
-        Map<N, Map<K, S>> byNs = shards.get(shard);
+        Map<N, KeyMap<K, S>> byNs = shards.get(shard);
         if (byNs == null) {
             return;
         }
-        Map<K, S> m = byNs.remove(namespace);
+        KeyMap<K, S> m = byNs.remove(namespace);
         if (m != null) {
             size -= m.size();
         }
         if (byNs.isEmpty()) {
             shards.remove(shard);
         }
-        if (shard == cachedShard && namespace.equals(cachedNamespace)) {
-            cachedMap = null;
-            cachedNamespace = null;
-            cachedShard = Integer.MIN_VALUE;
-        }
+        uncache(shard, namespace);
     }
 
     @Override
@@ -116,9 +134,9 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
         if (shards.size() < 2 && (shards.isEmpty() || shards.containsKey(shard))) {
             return false;
         }
-        for (Map.Entry<Integer, Map<N, Map<K, S>>> e : shards.entrySet()) {
+        for (Map.Entry<Integer, Map<N, KeyMap<K, S>>> e : shards.entrySet()) {
             if (e.getKey() != shard) {
-                Map<K, S> m = e.getValue().get(namespace);
+                KeyMap<K, S> m = e.getValue().get(namespace);
                 if (m != null && m.containsKey(key)) {
                     return true;
                 }
@@ -135,9 +153,8 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     @Override
     public void clear() {
         shards.clear();
-        cachedMap = null;
-        cachedNamespace = null;
-        cachedShard = Integer.MIN_VALUE;
+        java.util.Arrays.fill(cachedMap, null);
+        java.util.Arrays.fill(cachedNamespace, null);
         size = 0;
     }
 }
