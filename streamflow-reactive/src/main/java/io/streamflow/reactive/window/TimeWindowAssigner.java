@@ -80,6 +80,18 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
             this.offset = offset;
         }
 
+        long size() {
+            return size;
+        }
+
+        long slide() {
+            return slide;
+        }
+
+        long offset() {
+            return offset;
+        }
+
         @Override
         int maxWindowsPerRecord() {
             return (int) ((size + slide - 1) / slide);

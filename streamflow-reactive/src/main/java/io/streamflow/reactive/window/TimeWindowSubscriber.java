@@ -15,6 +15,13 @@ import java.util.TreeSet;
  * Fixed (non-merging) event-time windows: tumbling, sliding, calendar, global. State is laid out
  * window first (namespace = window), so a watermark fires and purges whole windows, and
  * consecutive records of the same window cost one hash lookup.
+ * <p>
+ * Sliding windows with the default trigger and no allowed lateness are <em>sliced</em>: time is cut
+ * into slices of {@code gcd(size, slide)}, a record updates the accumulator of its one slice (not
+ * {@code size / slide} windows), and a window's result merges the accumulators of its slices with
+ * {@link AggregateFunction#merge} when it fires. A record is late when the last window holding its
+ * slice has fired. Every other configuration keeps one accumulator per window, because triggers
+ * and lateness need per-window pane bookkeeping.
  */
 final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
@@ -27,6 +34,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     private final long[] ends;
     private final TimeWindow[] recent;
     private int recentNext;
+    /** Slice length when sliced, else 0; then {@code live} holds slices. */
+    private final long slice;
+    private final long size;
+    private final long slide;
+    private final long offset;
 
     TimeWindowSubscriber(CoreSubscriber<? super StreamElement<K, WindowResult<K, R>>> actual,
                          WindowOperator<K, V> spec, TimeWindowAssigner assigner, AggregateFunction<V, A, R> fn) {
@@ -38,6 +50,27 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         this.starts = new long[n];
         this.ends = new long[n];
         this.recent = new TimeWindow[Math.max(4, 2 * n)];
+        if (assigner instanceof TimeWindowAssigner.Sliding sl && lateness == 0 && trigger.earlyCount() == 0
+                && trigger.earlyInterval() == null && !trigger.closingPane() && sl.size() > sl.slide()) {
+            this.size = sl.size();
+            this.slide = sl.slide();
+            this.offset = sl.offset();
+            this.slice = gcd(size, slide);
+        } else {
+            this.size = 0;
+            this.slide = 0;
+            this.offset = 0;
+            this.slice = 0;
+        }
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
     }
 
     private TimeWindow window(long start, long end) {
@@ -55,6 +88,10 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
 
     @Override
     void onRecord(StreamRecord<K, V> r) {
+        if (slice != 0) {
+            onRecordSliced(r);
+            return;
+        }
         int n = assigner.assign(r.timestamp(), starts, ends);
         int shard = sharded ? r.origin().partition() : 0;
         K key = r.key();
@@ -92,8 +129,67 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
     }
 
+    private void onRecordSliced(StreamRecord<K, V> r) {
+        long t = r.timestamp();
+        long lastStart = t - Math.floorMod(t - offset, slide);
+        if (lastStart + size - 1 <= watermark) {
+            late(r, lastStart, lastStart + size);
+            return;
+        }
+        long sliceStart = t - Math.floorMod(t - offset, slice);
+        int shard = sharded ? r.origin().partition() : 0;
+        K key = r.key();
+        TimeWindow w = window(sliceStart, sliceStart + slice);
+        WindowState<A> st = state.get(shard, w, key);
+        if (st == null) {
+            if (sharded && state.existsInOtherShard(shard, w, key)) {
+                throw keyInTwoShards(key, shard);
+            }
+            st = new WindowState<>(fn.createAccumulator());
+            live.add(w);
+        }
+        if (add(st, r)) {
+            state.put(shard, w, key, st);
+        }
+    }
+
+    /** Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs. */
+    private void onWatermarkSliced(long previous, long current) {
+        List<TimeWindow> toFire = new ArrayList<>();
+        if (!live.isEmpty()) {
+            long minSlice = live.first().start();
+            long maxSlice = live.last().start();
+            // windows holding a live slice, with previous < end - 1 <= current
+            long lower = minSlice - size + 1;
+            if (previous != Long.MIN_VALUE) {
+                lower = Math.max(lower, previous - size + 2);
+            }
+            long upper = Math.min(maxSlice, current - size + 1);
+            for (long ws = lower + Math.floorMod(offset - lower, slide); ws <= upper; ws += slide) {
+                toFire.add(new TimeWindow(ws, ws + size));
+            }
+        }
+        List<TimeWindow> toPurge = new ArrayList<>();
+        for (TimeWindow s : live) {
+            long lastWindowStart = s.start() - Math.floorMod(s.start() - offset, slide);
+            if (lastWindowStart + size - 1 > current) {
+                break;
+            }
+            toPurge.add(s);
+        }
+        if (toFire.isEmpty() && toPurge.isEmpty()) {
+            forwardWatermark(current);
+            return;
+        }
+        setPending(new SlicedFiring(toFire, toPurge, current));
+    }
+
     @Override
     void onWatermark(long previous, long current) {
+        if (slice != 0) {
+            onWatermarkSliced(previous, current);
+            return;
+        }
         List<TimeWindow> toFire = new ArrayList<>();
         List<TimeWindow> toPurge = new ArrayList<>();
         for (TimeWindow w : live) {
@@ -110,6 +206,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             if (cleanupTime(maxTs) <= current) {
                 toPurge.add(w);
             }
+        }
+        if (toFire.isEmpty() && toPurge.isEmpty()) {
+            forwardWatermark(current);
+            metrics.stateEntries(state.size());
+            return;
         }
         setPending(new Firing(toFire, toPurge, current));
     }
@@ -231,5 +332,96 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 }
             }
         }
+    }
+
+    /**
+     * Fires sliced windows (one key per step: the key's slice accumulators merged into a fresh one),
+     * then purges {@code toPurge} slices and forwards the watermark.
+     */
+    private final class SlicedFiring extends Work<StreamElement<K, WindowResult<K, R>>> {
+        private final List<TimeWindow> toFire;
+        private final List<TimeWindow> toPurge;
+        private final long watermarkToForward;
+        private int windowIdx;
+        private List<TimeWindow> slices;
+        private int[] shards;
+        private int shardIdx;
+        private int sliceIdx;
+        private Iterator<K> keys;
+
+        SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
+            this.toFire = toFire;
+            this.toPurge = toPurge;
+            this.watermarkToForward = watermarkToForward;
+        }
+
+        @Override
+        protected boolean step() {
+            for (;;) {
+                if (windowIdx >= toFire.size()) {
+                    for (TimeWindow s : toPurge) {
+                        for (int sh : state.shards()) {
+                            state.removeNamespace(sh, s);
+                        }
+                        live.remove(s);
+                    }
+                    forwardWatermark(watermarkToForward);
+                    metrics.stateEntries(state.size());
+                    return false;
+                }
+                TimeWindow w = toFire.get(windowIdx);
+                if (slices == null) {
+                    slices = new ArrayList<>(live.subSet(new TimeWindow(w.start(), w.start() + slice),
+                            new TimeWindow(w.end(), w.end() + slice)));
+                    shards = state.shards();
+                    shardIdx = 0;
+                    sliceIdx = 0;
+                    keys = null;
+                }
+                if (shardIdx >= shards.length) {
+                    windowIdx++;
+                    slices = null;
+                    continue;
+                }
+                int shard = shards[shardIdx];
+                if (keys == null) {
+                    if (sliceIdx >= slices.size()) {
+                        shardIdx++;
+                        sliceIdx = 0;
+                        continue;
+                    }
+                    keys = state.keys(shard, slices.get(sliceIdx)).iterator();
+                }
+                if (!keys.hasNext()) {
+                    keys = null;
+                    sliceIdx++;
+                    continue;
+                }
+                K key = keys.next();
+                boolean seen = false;
+                for (int i = 0; i < sliceIdx && !seen; i++) {
+                    seen = state.get(shard, slices.get(i), key) != null;
+                }
+                if (seen) {
+                    continue; // merged when its first slice in this window was visited
+                }
+                A acc = fn.createAccumulator();
+                for (int i = sliceIdx; i < slices.size(); i++) {
+                    WindowState<A> st = state.get(shard, slices.get(i), key);
+                    if (st != null) {
+                        acc = fn.merge(acc, st.acc);
+                    }
+                }
+                emitSliced(shard, key, w, acc);
+                return true;
+            }
+        }
+    }
+
+    private void emitSliced(int shard, K key, TimeWindow w, A acc) {
+        R value = fn.result(acc);
+        emit(StreamRecord.of(key, new WindowResult<>(key, w.start(), w.end(), value,
+                new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true)), w.end() - 1, origin(shard)));
+        metrics.paneFired();
     }
 }

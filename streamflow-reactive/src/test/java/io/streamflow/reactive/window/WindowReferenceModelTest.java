@@ -83,7 +83,8 @@ class WindowReferenceModelTest {
         if (SEED == null && CASES >= 1000) {
             // the generator must really exercise what it claims to
             assertThat(seen).as("what the random cases exercised").containsKeys("late record", "EARLY pane",
-                    "LATE pane", "ON_TIME pane", "final pane", "closing pane", "session merge", "discarding pane");
+                    "LATE pane", "ON_TIME pane", "final pane", "closing pane", "session merge", "discarding pane",
+                    "sliced sliding window", "sliced sliding window (gcd slices)");
         }
     }
 
@@ -283,6 +284,12 @@ class WindowReferenceModelTest {
     private static void tally(Spec spec, List<In> input, Expected expected, Map<String, Integer> seen) {
         if (!expected.lateSeqs().isEmpty()) {
             seen.merge("late record", 1, Integer::sum);
+        }
+        if (spec.kind() == Kind.SLIDING && spec.lateness() == 0 && spec.earlyCount() == 0 && !spec.closingPane()
+                && spec.size() > spec.slide() && !expected.panes().isEmpty()) {
+            // the operator's sliced path (one accumulator per slice, merged at firing)
+            seen.merge(spec.size() % spec.slide() == 0 ? "sliced sliding window" : "sliced sliding window (gcd slices)",
+                    1, Integer::sum);
         }
         for (Pane p : expected.panes()) {
             seen.merge(p.timing() + " pane", 1, Integer::sum);
