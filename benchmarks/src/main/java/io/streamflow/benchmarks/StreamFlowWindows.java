@@ -5,6 +5,7 @@ import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.StreamSources;
 import io.streamflow.reactive.WatermarkStrategy;
 import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.WindowAssigner;
@@ -58,13 +59,14 @@ public final class StreamFlowWindows {
         }
     }
 
-    /** The records of the event columns, read from partition 0 of source "bench". */
+    /** The records of the event columns, read from partition 0 of source "bench" by the generator source. */
     public static Flux<StreamRecord<Long, Long>> source(BenchEvents ev) {
         Origin origin = Origin.of("bench", 0, 0);
         long[] keys = ev.keys;
         long[] ts = ev.timestamps;
         long[] values = ev.values;
-        return Flux.range(0, ev.size()).map(i -> StreamRecord.of(keys[i], values[i], ts[i], origin));
+        return StreamSources.generator(ev.size(), 0, i -> StreamRecord.of(keys[(int) i], values[(int) i],
+                ts[(int) i], origin), Schedulers.immediate());
     }
 
     public static WindowAssigner assigner(WindowWorkload w) {

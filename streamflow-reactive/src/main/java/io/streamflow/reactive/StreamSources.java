@@ -52,14 +52,7 @@ public final class StreamSources {
             throw new IllegalArgumentException("start position must be >= 0, was " + from);
         }
         long end = count < 0 ? Long.MAX_VALUE : from + count;
-        Flux<StreamRecord<K, V>> records = Flux.generate(() -> from, (n, sink) -> {
-            if (n >= end) {
-                sink.complete();
-                return n;
-            }
-            sink.next(factory.apply(n));
-            return n + 1;
-        });
+        Flux<StreamRecord<K, V>> records = new io.streamflow.reactive.internal.GeneratorFlux<>(from, end, factory);
         if (ratePerSecond == 0) {
             return records;
         }

@@ -53,6 +53,8 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private volatile boolean cancelled;
 
     private volatile long requested;
+    /** Outputs delivered so far; owned by the drain loop. */
+    private long produced;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<StreamOperatorSubscriber> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "requested");
@@ -269,8 +271,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
             if (terminated) {
                 return;
             }
+            // demand: 'requested' only grows (capped at Long.MAX_VALUE), 'produced' counts deliveries;
+            // comparing the two avoids an atomic subtraction per drain pass
             long r = requested;
-            long e = 0L;
+            long e = produced;
             for (;;) {
                 if (cancelled) {
                     discardAll();
@@ -336,9 +340,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                     s.request(limit);
                 }
             }
-            if (e != 0L && r != Long.MAX_VALUE) {
-                REQUESTED.addAndGet(this, -e);
-            }
+            produced = e;
             missed = WIP.addAndGet(this, -missed);
             if (missed == 0) {
                 break;
