@@ -39,6 +39,14 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
             this.offset = offset;
         }
 
+        long size() {
+            return size;
+        }
+
+        long offset() {
+            return offset;
+        }
+
         @Override
         int maxWindowsPerRecord() {
             return 1;

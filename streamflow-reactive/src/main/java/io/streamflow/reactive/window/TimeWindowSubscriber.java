@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * window first (namespace = window), so a watermark fires and purges whole windows, and
  * consecutive records of the same window cost one hash lookup.
  * <p>
- * Sliding windows with the default trigger and no allowed lateness are <em>sliced</em>: time is cut
+ * Sliding (and tumbling) windows with the default trigger and no allowed lateness are
+ * <em>sliced</em>: time is cut
  * into slices of {@code gcd(size, slide)}, a record updates the accumulator of its one slice (not
  * {@code size / slide} windows), and a window's result merges the accumulators of its slices with
  * {@link AggregateFunction#merge} when it fires. A record is late when the last window holding its
@@ -50,12 +51,19 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         this.starts = new long[n];
         this.ends = new long[n];
         this.recent = new TimeWindow[Math.max(4, 2 * n)];
-        if (assigner instanceof TimeWindowAssigner.Sliding sl && lateness == 0 && trigger.earlyCount() == 0
-                && trigger.earlyInterval() == null && !trigger.closingPane() && sl.size() > sl.slide()) {
+        boolean plainTrigger = lateness == 0 && trigger.earlyCount() == 0 && trigger.earlyInterval() == null
+                && !trigger.closingPane();
+        if (plainTrigger && assigner instanceof TimeWindowAssigner.Sliding sl) {
             this.size = sl.size();
             this.slide = sl.slide();
             this.offset = sl.offset();
             this.slice = gcd(size, slide);
+        } else if (plainTrigger && assigner instanceof TimeWindowAssigner.Tumbling tu) {
+            // one slice per window: the same lean path (no per-record trigger bookkeeping)
+            this.size = tu.size();
+            this.slide = tu.size();
+            this.offset = tu.offset();
+            this.slice = tu.size();
         } else {
             this.size = 0;
             this.slide = 0;
@@ -404,6 +412,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 }
                 if (seen) {
                     continue; // merged when its first slice in this window was visited
+                }
+                if (size == slice) {
+                    // tumbling: the window's one slice is its accumulator (purged right after)
+                    emitSliced(shard, key, w, state.get(shard, slices.get(sliceIdx), key).acc);
+                    return true;
                 }
                 A acc = fn.createAccumulator();
                 for (int i = sliceIdx; i < slices.size(); i++) {

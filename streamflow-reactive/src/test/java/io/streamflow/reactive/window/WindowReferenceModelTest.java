@@ -84,7 +84,7 @@ class WindowReferenceModelTest {
             // the generator must really exercise what it claims to
             assertThat(seen).as("what the random cases exercised").containsKeys("late record", "EARLY pane",
                     "LATE pane", "ON_TIME pane", "final pane", "closing pane", "session merge", "discarding pane",
-                    "sliced sliding window", "sliced sliding window (gcd slices)");
+                    "sliced sliding window", "sliced sliding window (gcd slices)", "sliced tumbling window");
         }
     }
 
@@ -284,6 +284,10 @@ class WindowReferenceModelTest {
     private static void tally(Spec spec, List<In> input, Expected expected, Map<String, Integer> seen) {
         if (!expected.lateSeqs().isEmpty()) {
             seen.merge("late record", 1, Integer::sum);
+        }
+        if (spec.kind() == Kind.TUMBLING && spec.lateness() == 0 && spec.earlyCount() == 0 && !spec.closingPane()
+                && !expected.panes().isEmpty()) {
+            seen.merge("sliced tumbling window", 1, Integer::sum);
         }
         if (spec.kind() == Kind.SLIDING && spec.lateness() == 0 && spec.earlyCount() == 0 && !spec.closingPane()
                 && spec.size() > spec.slide() && !expected.panes().isEmpty()) {
