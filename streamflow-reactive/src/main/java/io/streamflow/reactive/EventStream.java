@@ -1,5 +1,10 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.analytics.Analytics;
+import io.streamflow.reactive.analytics.SessionSummary;
+import io.streamflow.reactive.join.JoinType;
+import io.streamflow.reactive.join.Joins;
+import io.streamflow.reactive.join.TableLookup;
 import io.streamflow.reactive.window.AggregateFunction;
 import io.streamflow.reactive.window.WindowAssigner;
 import io.streamflow.reactive.window.WindowOperator;
@@ -15,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -148,6 +154,54 @@ public final class EventStream<K, V> {
     /** Running aggregate per key; idle keys expire after {@code stateTtl} of event time ({@code null}: never). */
     public <A, R> EventStream<K, R> runningAggregate(AggregateFunction<? super V, A, R> fn, Duration stateTtl) {
         return next(KeyedOperators.runningAggregate(fn, stateTtl, op("running")));
+    }
+
+    /**
+     * Window join with {@code right} (same key, same window); see {@link Joins#window}. The result
+     * stream's watermark is the minimum of the two inputs'.
+     */
+    public <R, O> EventStream<K, O> windowJoin(EventStream<K, R> right, WindowAssigner windows, JoinType type,
+                                               BiFunction<? super V, ? super R, ? extends O> joiner) {
+        requireEventTime("windowJoin", right);
+        return join(Joins.window(right.elements, windows, type, joiner, op("window-join")));
+    }
+
+    /** Interval join with {@code right}: right timestamps in {@code [t + lower, t + upper]}; see {@link Joins#interval}. */
+    public <R, O> EventStream<K, O> intervalJoin(EventStream<K, R> right, Duration lower, Duration upper,
+                                                 JoinType type, BiFunction<? super V, ? super R, ? extends O> joiner) {
+        requireEventTime("intervalJoin", right);
+        return join(Joins.interval(right.elements, lower, upper, type, joiner, op("interval-join")));
+    }
+
+    /**
+     * Enriches each record with its key's row of the {@code changelog} table (a {@code null} value
+     * deletes a row); see {@link Joins#table}.
+     */
+    public <T, O> EventStream<K, O> tableJoin(EventStream<K, T> changelog, TableLookup lookup, JoinType type,
+                                              BiFunction<? super V, ? super T, ? extends O> joiner) {
+        requireEventTime("tableJoin", changelog);
+        return join(Joins.table(changelog.elements, lookup, type, joiner, op("table-join")));
+    }
+
+    private void requireEventTime(String what, EventStream<?, ?> other) {
+        if (!hasWatermarks || !other.hasWatermarks) {
+            throw new IllegalStateException(what + " needs event time on both inputs: create both streams with "
+                    + "EventStream.from(source, WatermarkStrategy...)");
+        }
+    }
+
+    private <O> EventStream<K, O> join(Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, O>>> f) {
+        return new EventStream<>(elements.transform(f), settings, true, depth + 1);
+    }
+
+    /** Per-key session summaries (events at most {@code gap} apart); see {@link Analytics#sessions}. */
+    public EventStream<K, SessionSummary> sessions(Duration gap, Function<? super V, String> eventType,
+                                                   Predicate<? super V> pageView) {
+        if (!hasWatermarks) {
+            throw new IllegalStateException("sessions needs event time: create the stream with "
+                    + "EventStream.from(source, WatermarkStrategy...)");
+        }
+        return next(Analytics.sessions(gap, eventType, pageView, op("sessions")));
     }
 
     /** Drops records whose id was seen within {@code ttl} of event time. */

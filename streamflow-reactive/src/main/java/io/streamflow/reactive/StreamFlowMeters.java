@@ -16,6 +16,8 @@ public enum StreamFlowMeters {
     RECORDS_DEAD_LETTER("streamflow.records.dead.letter", "records", "Records sent to the dead-letter output"),
     /** Records removed as duplicates by a deduplication operator. */
     RECORDS_DEDUPLICATED("streamflow.records.deduplicated", "records", "Records removed as duplicates"),
+    /** Records of an inner join that found no match (emitted by no join result, by definition of the join). */
+    RECORDS_UNMATCHED("streamflow.records.unmatched", "records", "Records an inner join found no match for"),
     /** Window panes fired. */
     PANES_FIRED("streamflow.panes.fired", "panes", "Window panes emitted"),
     /** Current watermark of an operator (epoch millis). */

@@ -21,6 +21,7 @@ public final class OperatorMetrics {
     private final Counter deadLetter;
     private final Counter deduplicated;
     private final Counter panes;
+    private final Counter unmatched;
     private final AtomicLong watermark = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong stateEntries = new AtomicLong();
 
@@ -36,6 +37,7 @@ public final class OperatorMetrics {
         deadLetter = counter(registry, StreamFlowMeters.RECORDS_DEAD_LETTER, tags);
         deduplicated = counter(registry, StreamFlowMeters.RECORDS_DEDUPLICATED, tags);
         panes = counter(registry, StreamFlowMeters.PANES_FIRED, tags);
+        unmatched = counter(registry, StreamFlowMeters.RECORDS_UNMATCHED, tags);
         Gauge.builder(StreamFlowMeters.WATERMARK.meterName(), watermark, a -> (double) a.get())
                 .description(StreamFlowMeters.WATERMARK.description())
                 .baseUnit(StreamFlowMeters.WATERMARK.baseUnit()).tags(tags).strongReference(false).register(registry);
@@ -74,6 +76,10 @@ public final class OperatorMetrics {
 
     public void deduplicated() {
         deduplicated.increment();
+    }
+
+    public void unmatched() {
+        unmatched.increment();
     }
 
     public void watermark(long w) {

@@ -29,6 +29,20 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
      */
     abstract int assign(long timestamp, long[] starts, long[] ends);
 
+    /** @return the windows a record at {@code timestamp} belongs to, in ascending order of end */
+    public final java.util.List<TimeWindow> windowsOf(long timestamp) {
+        int max = maxWindowsPerRecord();
+        long[] starts = new long[max];
+        long[] ends = new long[max];
+        int n = assign(timestamp, starts, ends);
+        TimeWindow[] out = new TimeWindow[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = new TimeWindow(starts[i], ends[i]);
+        }
+        java.util.Arrays.sort(out);
+        return java.util.List.of(out);
+    }
+
     /** Tumbling windows: see {@link Windows#tumbling(java.time.Duration, java.time.Duration)}. */
     public static final class Tumbling extends TimeWindowAssigner {
         private final long size;

@@ -1,0 +1,162 @@
+package io.streamflow.reactive.analytics;
+
+import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamOperators;
+import io.streamflow.reactive.internal.LiftedFlux;
+import io.streamflow.reactive.window.AggregateFunction;
+import io.streamflow.reactive.window.TimeWindow;
+import io.streamflow.reactive.window.WindowOperator;
+import io.streamflow.reactive.window.WindowResult;
+import io.streamflow.reactive.window.Windows;
+import reactor.core.publisher.Flux;
+
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Analytics operators in event time: top-N per window, trending keys with a decaying score, and
+ * per-key session summaries. Rankings are over all keys of the stream; each is emitted as a
+ * record keyed by its interval ({@link TimeWindow}) with the interval's max timestamp, before the
+ * watermark that completes it is forwarded.
+ */
+public final class Analytics {
+
+    private Analytics() {
+    }
+
+    /**
+     * Top {@code n} keys of each window, from the results of a window aggregate (for example
+     * clicks per page per minute). Each key's latest result of a window counts; the window is
+     * ranked when the watermark passes its end, best first by {@code order}, ties by key order.
+     * Results for a window already ranked (LATE panes of a window with allowed lateness) go to the
+     * late output.
+     *
+     * @param order    best first, e.g. {@code Comparator.reverseOrder()} for the largest counts
+     * @param keyOrder breaks ties, so equal values rank the same way in every run
+     */
+    public static <K, V> Function<Flux<StreamElement<K, WindowResult<K, V>>>, Flux<StreamElement<TimeWindow, Ranking<K, V>>>>
+    topN(int n, Comparator<? super V> order, Comparator<? super K> keyOrder, OperatorSettings settings) {
+        checkN(n);
+        Objects.requireNonNull(order, "order");
+        Objects.requireNonNull(keyOrder, "keyOrder");
+        Objects.requireNonNull(settings, "settings");
+        return flux -> new LiftedFlux<StreamElement<K, WindowResult<K, V>>, StreamElement<TimeWindow, Ranking<K, V>>>(
+                flux, actual -> new TopNSubscriber<>(actual, settings, n, order, keyOrder));
+    }
+
+    /**
+     * Trending keys: each record adds {@code weight(value)} to its key's score, and scores halve
+     * every {@code halfLife} of event time. At the end of every {@code interval} of event time that
+     * had records, once the watermark passes it, the top {@code n} keys by score as of the
+     * interval's last millisecond are emitted (ties by key order). Keys whose score fell below
+     * {@code floor} are forgotten, which keeps the state bounded. A record for an interval already
+     * emitted goes to the late output.
+     */
+    public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<TimeWindow, Ranking<K, Double>>>>
+    trending(Duration halfLife, Duration interval, int n, double floor, ToDoubleFunction<? super V> weight,
+             Comparator<? super K> keyOrder, OperatorSettings settings) {
+        Objects.requireNonNull(halfLife, "halfLife");
+        Objects.requireNonNull(interval, "interval");
+        Objects.requireNonNull(weight, "weight");
+        Objects.requireNonNull(keyOrder, "keyOrder");
+        Objects.requireNonNull(settings, "settings");
+        checkN(n);
+        if (halfLife.toMillis() < 1 || interval.toMillis() < 1) {
+            throw new IllegalArgumentException("trending needs halfLife and interval of at least 1 ms, got halfLife="
+                    + halfLife + " interval=" + interval);
+        }
+        if (!(floor > 0) || Double.isInfinite(floor)) {
+            throw new IllegalArgumentException("trending floor must be a positive number (scores below it are "
+                    + "forgotten), was " + floor);
+        }
+        return flux -> new LiftedFlux<StreamElement<K, V>, StreamElement<TimeWindow, Ranking<K, Double>>>(flux,
+                actual -> new TrendingSubscriber<>(actual, settings, halfLife.toMillis(), interval.toMillis(), n,
+                        floor, weight, keyOrder));
+    }
+
+    /**
+     * Session tracking per key (for example per user): events of a key at most {@code gap} apart
+     * form one session, emitted as a {@link SessionSummary} when the watermark passes
+     * {@code last event + gap - 1}. The summary's record has the key and the session window's max
+     * timestamp. Built on session windows, so late events follow their rules (late output).
+     *
+     * @param eventType the type of an event, counted per type
+     * @param pageView  which events are page views
+     */
+    public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, SessionSummary>>> sessions(
+            Duration gap, Function<? super V, String> eventType, Predicate<? super V> pageView,
+            OperatorSettings settings) {
+        Objects.requireNonNull(gap, "gap");
+        Objects.requireNonNull(eventType, "eventType");
+        Objects.requireNonNull(pageView, "pageView");
+        Objects.requireNonNull(settings, "settings");
+        long gapMillis = gap.toMillis();
+        Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, WindowResult<K, SessionCounts>>>> windows =
+                WindowOperator.<K, V>of(Windows.session(gap)).settings(settings)
+                        .aggregate(new SessionAggregate<>(eventType, pageView));
+        return flux -> flux.transform(windows).transform(StreamOperators.map(
+                res -> new SessionSummary(res.start(), res.end() - gapMillis, res.value().events,
+                        res.value().pageViews, res.value().types),
+                settings.withName(settings.name() + "-summary")));
+    }
+
+    private static void checkN(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be at least 1, was " + n);
+        }
+    }
+
+    /** Counts of one session; merged when sessions merge. */
+    static final class SessionCounts {
+        long events;
+        long pageViews;
+        final TreeMap<String, Long> types = new TreeMap<>();
+    }
+
+    private record SessionAggregate<V>(Function<? super V, String> eventType, Predicate<? super V> pageView)
+            implements AggregateFunction<V, SessionCounts, SessionCounts> {
+
+        @Override
+        public SessionCounts createAccumulator() {
+            return new SessionCounts();
+        }
+
+        @Override
+        public SessionCounts add(SessionCounts a, V value) {
+            String type = Objects.requireNonNull(eventType.apply(value), "the event type function returned null");
+            boolean view = pageView.test(value);
+            a.events++;
+            if (view) {
+                a.pageViews++;
+            }
+            a.types.merge(type, 1L, Long::sum);
+            return a;
+        }
+
+        @Override
+        public SessionCounts merge(SessionCounts a, SessionCounts b) {
+            a.events += b.events;
+            a.pageViews += b.pageViews;
+            for (Map.Entry<String, Long> e : b.types.entrySet()) {
+                a.types.merge(e.getKey(), e.getValue(), Long::sum);
+            }
+            return a;
+        }
+
+        @Override
+        public SessionCounts result(SessionCounts a) {
+            SessionCounts copy = new SessionCounts();
+            copy.events = a.events;
+            copy.pageViews = a.pageViews;
+            copy.types.putAll(a.types);
+            return copy;
+        }
+    }
+}

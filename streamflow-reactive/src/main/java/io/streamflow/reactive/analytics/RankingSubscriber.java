@@ -1,0 +1,118 @@
+package io.streamflow.reactive.analytics;
+
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.LateRecord;
+import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.Origin;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.Retry;
+import io.streamflow.reactive.internal.StreamOperatorSubscriber;
+import io.streamflow.reactive.window.TimeWindow;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+
+import java.util.function.Function;
+
+/**
+ * Base of the operators that emit {@link Ranking}s per interval of event time: watermark
+ * handling (rankings are emitted, then the watermark is forwarded), the late output, the error
+ * policy and metrics. The ranking is over all keys, so its state is one shard.
+ */
+abstract class RankingSubscriber<K, V, RV>
+        extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<TimeWindow, Ranking<K, RV>>> {
+
+    final OperatorSettings settings;
+    final String name;
+    final OperatorMetrics metrics;
+    final Origin origin;
+    long watermark = Long.MIN_VALUE;
+
+    RankingSubscriber(CoreSubscriber<? super StreamElement<TimeWindow, Ranking<K, RV>>> actual,
+                      OperatorSettings settings) {
+        super(actual, settings.prefetch());
+        this.settings = settings;
+        this.name = settings.name();
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.origin = Origin.of(name, 0, -1L);
+    }
+
+    abstract void onRecord(StreamRecord<K, V> r);
+
+    /** Emits the rankings the watermark completes and purges their state. */
+    abstract void onWatermark(long current);
+
+    abstract long stateSize();
+
+    abstract void clear();
+
+    @Override
+    protected final void onInput(StreamElement<K, V> e) {
+        if (e instanceof StreamRecord<K, V> r) {
+            metrics.recordIn();
+            onRecord(r);
+        } else if (e instanceof Watermark<K, V> w) {
+            if (w.timestamp() > watermark) {
+                watermark = w.timestamp();
+                metrics.watermark(watermark);
+                onWatermark(watermark);
+                emit(Watermark.of(watermark));
+                metrics.stateEntries(stateSize());
+                metrics.flush();
+            }
+        } else {
+            emit(StreamElement.forward(e));
+        }
+    }
+
+    final void ranking(Ranking<K, RV> ranking) {
+        metrics.recordOut();
+        emit(StreamRecord.of(new TimeWindow(ranking.start(), ranking.end()), ranking, ranking.end() - 1, origin));
+    }
+
+    final void late(StreamRecord<K, V> r, long start, long end) {
+        metrics.late();
+        emit(new LateRecord<>(r, name, start, end, watermark));
+    }
+
+    /** Applies {@code fn} to the record, or the error policy when it throws; {@code null}: dead-lettered. */
+    final <T> T call(Function<StreamRecord<K, V>, T> fn, StreamRecord<K, V> r) {
+        try {
+            return fn.apply(r);
+        } catch (Throwable t) {
+            Exceptions.throwIfFatal(t);
+            if (!settings.errorPolicy().isDeadLetter()) {
+                throw Exceptions.propagate(t);
+            }
+            Throwable failure = t;
+            if (settings.errorPolicy().retries() > 0) {
+                try {
+                    return Retry.again(fn, r, settings.errorPolicy().retries(), t);
+                } catch (Throwable last) {
+                    Exceptions.throwIfFatal(last);
+                    failure = Exceptions.unwrap(last);
+                }
+            }
+            metrics.deadLetter();
+            emit(new DeadLetter<>(r, r.origin(), name, failure));
+            return null;
+        }
+    }
+
+    @Override
+    protected void onEndOfInput() {
+        if (watermark < Watermark.END) {
+            watermark = Watermark.END;
+            onWatermark(Watermark.END);
+        }
+        metrics.flush();
+    }
+
+    @Override
+    protected final void clearState() {
+        metrics.flush();
+        clear();
+    }
+}

@@ -1,0 +1,137 @@
+package io.streamflow.reactive.join;
+
+import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.LiftedFlux;
+import io.streamflow.reactive.window.TimeWindowAssigner;
+import io.streamflow.reactive.window.WindowAssigner;
+import org.reactivestreams.Publisher;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * Event-time joins of two keyed streams. Each factory returns an operator for
+ * {@code left.transform(...)} that takes the right input as an argument:
+ * <pre>{@code
+ * Flux<StreamElement<String, Shipment>> shipped = orders.transform(
+ *     Joins.interval(payments, Duration.ZERO, Duration.ofMinutes(5), JoinType.LEFT,
+ *         (order, payment) -> new Shipment(order, payment), OperatorSettings.named("paid-orders")));
+ * }</pre>
+ * Both inputs must carry watermarks and be keyed by the join key. Each input keeps its own
+ * watermark; the join's watermark, forwarded downstream, is their minimum over the inputs that
+ * are not idle. All join state lives in the settings' {@linkplain OperatorSettings#withStateBackend
+ * state backend} and is purged as soon as the watermark makes a match impossible; a record that
+ * arrives after its partners may have been purged goes to the late output and is counted in
+ * {@code streamflow.records.late}. Records an inner join finds no partner for are counted in
+ * {@code streamflow.records.unmatched}.
+ * <p>
+ * The join function gets {@code null} for the missing side of an outer result and must not
+ * return {@code null}; when it throws, the settings' error policy applies (the pair goes to the
+ * dead-letter output, or the pipeline fails).
+ */
+public final class Joins {
+
+    private Joins() {
+    }
+
+    /**
+     * Window join: records of both inputs with the same key in the same window are joined when the
+     * watermark passes the window's end, one result per pair (and, for outer joins, one per
+     * unmatched record). Results carry the window's max timestamp ({@code end - 1}).
+     *
+     * @param windows tumbling, sliding, calendar or global windows ({@link io.streamflow.reactive.window.Windows})
+     * @param type    {@code INNER}, {@code LEFT} or {@code FULL_OUTER}
+     */
+    public static <K, L, R, O> Function<Flux<StreamElement<K, L>>, Flux<StreamElement<K, O>>> window(
+            Publisher<? extends StreamElement<K, R>> right, WindowAssigner windows, JoinType type,
+            BiFunction<? super L, ? super R, ? extends O> joiner, OperatorSettings settings) {
+        Objects.requireNonNull(right, "right");
+        Objects.requireNonNull(windows, "windows");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(settings, "settings");
+        if (!(windows instanceof TimeWindowAssigner assigner)) {
+            throw new IllegalArgumentException("a window join needs fixed time windows (tumbling, sliding, calendar "
+                    + "or global), got " + windows + ": sessions and count windows depend on the records of one "
+                    + "input; use an interval join for 'within a time of each other'");
+        }
+        return left -> lift(left, right,
+                actual -> new WindowJoinSubscriber<K, L, R, O>(actual, settings, joiner, assigner, type));
+    }
+
+    /**
+     * Interval join: a left record at {@code t} joins each right record with the same key and a
+     * timestamp in {@code [t + lower, t + upper]} (both inclusive). A pair is emitted as soon as
+     * its second record arrives, with the later timestamp of the two. With {@code LEFT}, a left
+     * record that found no match by the time the watermark reaches {@code t + upper} is emitted
+     * with {@code null} and the timestamp {@code t + max(upper, 0)}.
+     *
+     * @param lower may be negative (right records before the left one)
+     * @param upper at least {@code lower}
+     * @param type  {@code INNER} or {@code LEFT}
+     */
+    public static <K, L, R, O> Function<Flux<StreamElement<K, L>>, Flux<StreamElement<K, O>>> interval(
+            Publisher<? extends StreamElement<K, R>> right, Duration lower, Duration upper, JoinType type,
+            BiFunction<? super L, ? super R, ? extends O> joiner, OperatorSettings settings) {
+        Objects.requireNonNull(right, "right");
+        Objects.requireNonNull(lower, "lower");
+        Objects.requireNonNull(upper, "upper");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(settings, "settings");
+        long lo = lower.toMillis();
+        long hi = upper.toMillis();
+        if (lo > hi) {
+            throw new IllegalArgumentException("interval join bounds must have lower <= upper, got [" + lower + ", "
+                    + upper + "]");
+        }
+        if (type == JoinType.FULL_OUTER) {
+            throw new IllegalArgumentException("an interval join is INNER or LEFT, not FULL_OUTER: swap the inputs "
+                    + "for a right join");
+        }
+        return left -> lift(left, right,
+                actual -> new IntervalJoinSubscriber<K, L, R, O>(actual, settings, joiner, lo, hi, type));
+    }
+
+    /**
+     * Stream-table join: the {@code changelog} (a record upserts its key's row; a record with a
+     * {@code null} value deletes it) is kept as a table, and each stream record is joined with its
+     * key's row as {@code lookup} says. Results carry the stream record's key and timestamp. With
+     * {@code LEFT}, a stream record whose key has no row is emitted with {@code null}.
+     *
+     * @param type {@code INNER} or {@code LEFT}
+     */
+    public static <K, V, T, O> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, O>>> table(
+            Publisher<? extends StreamElement<K, T>> changelog, TableLookup lookup, JoinType type,
+            BiFunction<? super V, ? super T, ? extends O> joiner, OperatorSettings settings) {
+        Objects.requireNonNull(changelog, "changelog");
+        Objects.requireNonNull(lookup, "lookup");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(settings, "settings");
+        if (type == JoinType.FULL_OUTER) {
+            throw new IllegalArgumentException("a stream-table join is INNER or LEFT, not FULL_OUTER: a table row "
+                    + "is not an event");
+        }
+        return stream -> lift(stream, changelog,
+                actual -> new TableJoinSubscriber<K, V, T, O>(actual, settings, joiner, lookup, type));
+    }
+
+    private static <K, L, R, O> Flux<StreamElement<K, O>> lift(
+            Flux<StreamElement<K, L>> left, Publisher<? extends StreamElement<K, R>> right,
+            Function<CoreSubscriber<? super StreamElement<K, O>>, TwoInputSubscriber<K, L, R, O>> factory) {
+        // an input that completes has reached the end of time: its watermark becomes END
+        Flux<Side> l = left.map(e -> new Side(true, e))
+                .concatWith(Mono.fromSupplier(() -> new Side(true, Watermark.end())));
+        Flux<Side> r = Flux.from(right).<Side>map(e -> new Side(false, e))
+                .concatWith(Mono.fromSupplier(() -> new Side(false, Watermark.end())));
+        return new LiftedFlux<Side, StreamElement<K, O>>(Flux.merge(l, r), factory::apply);
+    }
+}

@@ -1,0 +1,175 @@
+package io.streamflow.reactive.join;
+
+import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.internal.Work;
+import io.streamflow.reactive.state.KeyedState;
+import reactor.core.CoreSubscriber;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BiFunction;
+
+/**
+ * Stream-table join. The right input is a changelog: a record upserts its key's row, a record with
+ * a {@code null} value deletes it. Each left (stream) record is enriched with the row's value, per
+ * {@link TableLookup}:
+ * <ul>
+ *   <li>{@code AS_OF_EVENT_TIME}: the table keeps the row's versions; a stream record waits (in
+ *   state) until the watermark reaches its timestamp and then gets the version valid at its
+ *   timestamp. Versions no future record can see are purged as the watermark advances. A stream
+ *   record or a change at or behind the watermark goes to the late output.</li>
+ *   <li>{@code LATEST}: the table keeps each key's newest change (by timestamp); a stream record
+ *   is joined at once with the current value. A change older than the row's current one goes to
+ *   the late output.</li>
+ * </ul>
+ * Results carry the stream record's key and timestamp.
+ */
+final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, O> {
+
+    private static final String ROWS = "rows";
+
+    private final boolean asOf;
+    private final boolean leftOuter;
+    private final KeyedState<K, String, Versions<T>> table;
+    private final KeyedState<K, Long, Rows<V>> waiting;
+    /** Timestamps with waiting stream records. */
+    private final TreeSet<Long> waitingTimestamps = new TreeSet<>();
+    /** Version timestamp -> rows that got a version then: once the watermark passes it, older versions are obsolete. */
+    private final TreeMap<Long, List<Ref<K>>> compactAt = new TreeMap<>();
+
+    record Ref<K>(int shard, K key) {
+    }
+
+    TableJoinSubscriber(CoreSubscriber<? super StreamElement<K, O>> actual, OperatorSettings settings,
+                        BiFunction<? super V, ? super T, ? extends O> joiner, TableLookup lookup, JoinType type) {
+        super(actual, settings, joiner);
+        this.asOf = lookup == TableLookup.AS_OF_EVENT_TIME;
+        this.leftOuter = type == JoinType.LEFT;
+        this.table = settings.stateBackendOrHeap().keyedState(name, "table");
+        this.waiting = settings.stateBackendOrHeap().keyedState(name, "waiting");
+    }
+
+    @Override
+    void onLeft(StreamRecord<K, V> r, int shard) {
+        if (!asOf) {
+            Versions<T> row = table.get(shard, ROWS, r.key());
+            checkShard(row, shard, r.key());
+            enrich(r.key(), r.value(), row == null ? null : row.latest(), r.timestamp(), shard, r);
+            return;
+        }
+        long t = r.timestamp();
+        if (t <= watermark) {
+            late(r, true, t, t + 1);
+            return;
+        }
+        Rows<V> rows = waiting.get(shard, t, r.key());
+        if (rows == null) {
+            rows = new Rows<>();
+            waitingTimestamps.add(t);
+        }
+        rows.add(r.value(), t);
+        waiting.put(shard, t, r.key(), rows);
+    }
+
+    private void checkShard(Versions<T> row, int shard, K key) {
+        if (row == null && sharded && table.existsInOtherShard(shard, ROWS, key)) {
+            throw notCoPartitioned(key, shard);
+        }
+    }
+
+    @Override
+    void onRight(StreamRecord<K, T> change, int shard) {
+        long ts = change.timestamp();
+        K key = change.key();
+        Versions<T> row = table.get(shard, ROWS, key);
+        if (asOf ? ts <= watermark : row != null && ts < row.latestTimestamp()) {
+            late(change, false, ts, ts + 1);
+            return;
+        }
+        if (row == null) {
+            if (sharded && table.existsInOtherShard(shard, ROWS, key)) {
+                throw notCoPartitioned(key, shard);
+            }
+            if (change.value() == null && !asOf) {
+                return; // deleting a row that is not there
+            }
+            row = new Versions<>();
+        }
+        if (asOf) {
+            row.put(ts, change.value());
+            table.put(shard, ROWS, key, row);
+            compactAt.computeIfAbsent(ts, x -> new ArrayList<>(1)).add(new Ref<>(shard, key));
+        } else if (change.value() == null) {
+            table.remove(shard, ROWS, key);
+        } else {
+            Versions<T> latest = new Versions<>();
+            latest.put(ts, change.value());
+            table.put(shard, ROWS, key, latest);
+        }
+    }
+
+    private void enrich(K key, V value, T tableValue, long ts, int shard, StreamRecord<K, V> trigger) {
+        if (tableValue == null && !leftOuter) {
+            metrics.unmatched();
+            return;
+        }
+        O out = join(value, tableValue, trigger);
+        if (out != null) {
+            result(key, out, ts, shard);
+        }
+    }
+
+    @Override
+    Work<StreamElement<K, O>> onWatermark(long previous, long current) {
+        if (!asOf) {
+            return null;
+        }
+        while (!waitingTimestamps.isEmpty() && waitingTimestamps.first() <= current) {
+            long t = waitingTimestamps.pollFirst();
+            for (int shard : waiting.shards()) {
+                for (K key : waiting.keys(shard, t)) {
+                    Rows<V> rows = waiting.get(shard, t, key);
+                    Versions<T> row = table.get(shard, ROWS, key);
+                    checkShard(row, shard, key);
+                    T tableValue = row == null ? null : row.valueAt(t);
+                    for (int i = 0; i < rows.size(); i++) {
+                        enrich(key, rows.value(i), tableValue, t, shard, null);
+                    }
+                }
+                waiting.removeNamespace(shard, t);
+            }
+        }
+        while (!compactAt.isEmpty() && compactAt.firstKey() <= current) {
+            for (Ref<K> ref : compactAt.pollFirstEntry().getValue()) {
+                Versions<T> row = table.get(ref.shard(), ROWS, ref.key());
+                if (row == null) {
+                    continue;
+                }
+                row.compact(current);
+                if (row.size() == 0) {
+                    table.remove(ref.shard(), ROWS, ref.key());
+                } else {
+                    table.put(ref.shard(), ROWS, ref.key(), row);
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    long stateSize() {
+        return table.size() + waiting.size();
+    }
+
+    @Override
+    void clear() {
+        table.clear();
+        waiting.clear();
+        waitingTimestamps.clear();
+        compactAt.clear();
+    }
+}
