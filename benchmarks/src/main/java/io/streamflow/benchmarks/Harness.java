@@ -2,6 +2,7 @@ package io.streamflow.benchmarks;
 
 import io.streamflow.benchmarks.flink.FlinkWindows;
 import io.streamflow.benchmarks.jmh.AllocationProfile;
+import io.streamflow.benchmarks.nexmark.NexmarkQuery;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -26,7 +27,8 @@ import java.util.Map;
  * Arguments ({@code name=value}, all optional): {@code events} (10,000,000 per measurement),
  * {@code rounds} (5), {@code keys} (10000,1000000), {@code disorder} (0,100), {@code workloads}
  * (tumbling,sliding,session), {@code systems} (loop,streamflow,streamflow-async,naive-reactor,
- * flink-p1,flink-p2), {@code nexmark} (events per Nexmark query, 0 skips), {@code jmh}
+ * flink-p1,flink-p2), {@code nexmark} (events per Nexmark query, 0 skips), {@code queries} (the
+ * Nexmark queries, all by default, e.g. {@code Q3,Q4,Q8}), {@code jmh}
  * (true/false), {@code latency} (seconds per latency run, 0 skips), {@code out} (results
  * directory), {@code doc} (the document whose results section is rewritten, {@code none} to
  * skip). {@code quick} is a small run: 1,000,000 events, 2 rounds, 10,000 keys, short JMH and
@@ -52,7 +54,7 @@ public final class Harness {
             }
         }
         if (o.nexmarkEvents > 0) {
-            report.nexmark.addAll(NexmarkRuns.run(o.nexmarkEvents, o.rounds));
+            report.nexmark.addAll(NexmarkRuns.run(o.nexmarkEvents, o.rounds, o.nexmarkQueries));
         }
         if (o.jmh) {
             report.allocation.addAll(AllocationProfile.run(List.of("loop", "streamflow", "streamflow-async"),
@@ -222,6 +224,7 @@ public final class Harness {
         List<WindowWorkload> workloads = List.of(WindowWorkload.values());
         List<String> systems = ALL_SYSTEMS;
         int nexmarkEvents = 10_000_000;
+        List<NexmarkQuery> nexmarkQueries = List.of(NexmarkQuery.values());
         boolean jmh = true;
         int latencySeconds = 30;
         boolean quick;
@@ -270,12 +273,14 @@ public final class Harness {
                         o.systems = s;
                     }
                     case "nexmark" -> o.nexmarkEvents = Integer.parseInt(value.replace("_", ""));
+                    case "queries" -> o.nexmarkQueries = Arrays.stream(value.split(","))
+                            .map(s -> NexmarkQuery.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
                     case "jmh" -> o.jmh = Boolean.parseBoolean(value);
                     case "latency" -> o.latencySeconds = Integer.parseInt(value);
                     case "out" -> o.out = Path.of(value);
                     case "doc" -> o.doc = value;
                     default -> throw new IllegalArgumentException("unknown option '" + name + "'; known: events, "
-                            + "rounds, keys, disorder, workloads, systems, nexmark, jmh, latency, out, doc");
+                            + "rounds, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, out, doc");
                 }
             }
             if (o.rounds < 1 || o.events < 1) {
@@ -287,8 +292,8 @@ public final class Harness {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,d events x %d rounds, keys %s, disorder %s ms, %s, systems %s, "
-                            + "nexmark %,d events, jmh %s, latency %d s", events, rounds, keys, disorders, workloads,
-                    systems, nexmarkEvents, jmh, latencySeconds);
+                            + "nexmark %,d events %s, jmh %s, latency %d s", events, rounds, keys, disorders,
+                    workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds);
         }
     }
 

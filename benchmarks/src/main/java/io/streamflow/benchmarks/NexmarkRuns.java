@@ -32,9 +32,13 @@ final class NexmarkRuns {
     }
 
     static List<Row> run(int events, int rounds) {
+        return run(events, rounds, List.of(NexmarkQuery.values()));
+    }
+
+    static List<Row> run(int events, int rounds, List<NexmarkQuery> queries) {
         NexmarkEvents ev = NexmarkGenerator.generate(NexmarkGenerator.Config.of(42, events));
         List<Row> rows = new ArrayList<>();
-        for (NexmarkQuery q : NexmarkQuery.values()) {
+        for (NexmarkQuery q : queries) {
             System.out.printf("%n== Nexmark %s (%s), %,d events%n", q, q.description(), events);
             List<Double> sf = new ArrayList<>();
             List<Double> fl = new ArrayList<>();

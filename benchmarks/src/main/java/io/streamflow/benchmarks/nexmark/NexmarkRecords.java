@@ -45,6 +45,66 @@ public final class NexmarkRecords {
     }
 
     /**
+     * Q3: one auction with its seller.
+     *
+     * @param name    the seller's name
+     * @param city    the seller's city
+     * @param state   the seller's state
+     * @param auction the auction's id
+     */
+    public record SellerAuction(String name, String city, String state, long auction) {
+    }
+
+    /**
+     * Q4, first step: a valid bid with what its auction's closing needs.
+     *
+     * @param auction  the auction
+     * @param category the auction's category
+     * @param expires  when the auction closes
+     * @param price    the bid's price
+     */
+    public record AuctionBid(long auction, long category, long expires, long price) {
+    }
+
+    /**
+     * Q4, second step: an auction closed with a price.
+     *
+     * @param auction  the auction
+     * @param category its category
+     * @param price    the closing price: the highest valid bid
+     * @param expires  when it closed
+     */
+    public record ClosedAuction(long auction, long category, long price, long expires) {
+    }
+
+    /**
+     * Q4, third and last steps: closing prices of one category, either of the auctions that closed at
+     * {@code time} (third step) or of all that closed at or before it (the result rows).
+     *
+     * @param category the category
+     * @param time     a close time
+     * @param count    number of closed auctions
+     * @param sum      sum of their closing prices
+     */
+    public record CategoryCloses(long category, long time, long count, long sum) {
+        /** @return the average closing price, truncated */
+        public long average() {
+            return sum / count;
+        }
+    }
+
+    /**
+     * Q8: a person and one of its auctions in the window of its registration.
+     *
+     * @param person  the person's id
+     * @param name    the person's name
+     * @param reserve the auction's reserve price
+     * @param start   the window's start
+     */
+    public record NewUser(long person, String name, long reserve, long start) {
+    }
+
+    /**
      * The maximum of a value and every item (a pair of longs) that has it: the arg-max with all
      * ties. Mutable; {@link #add} and {@link #merge} allocate only when the tie list grows.
      * Public fields and a no-argument constructor, so Flink handles it as a POJO.

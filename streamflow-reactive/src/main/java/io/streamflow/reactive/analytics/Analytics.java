@@ -55,7 +55,8 @@ public final class Analytics {
      * Trending keys: each record adds {@code weight(value)} to its key's score, and scores halve
      * every {@code halfLife} of event time. At the end of every {@code interval} of event time that
      * had records, once the watermark passes it, the top {@code n} keys by score as of the
-     * interval's last millisecond are emitted (ties by key order). Keys whose score fell below
+     * interval's last millisecond are emitted (ties by key order; scores are rounded to 40
+     * significant bits, so arrival order does not change a ranking). Keys whose score fell below
      * {@code floor} are forgotten, which keeps the state bounded. A record for an interval already
      * emitted goes to the late output.
      */
@@ -82,9 +83,11 @@ public final class Analytics {
     }
 
     /**
-     * Session tracking per key (for example per user): events of a key at most {@code gap} apart
+     * Session tracking per key (for example per user): events of a key less than {@code gap} apart
      * form one session, emitted as a {@link SessionSummary} when the watermark passes
-     * {@code last event + gap - 1}. The summary's record has the key and the session window's max
+     * {@code last event + gap - 1}. An event exactly {@code gap} after the last one joins the
+     * session only if it arrives before the watermark closes it (the session-window rule: the
+     * windows touch, but a closed session is not reopened). The summary's record has the key and the session window's max
      * timestamp. Built on session windows, so late events follow their rules (late output).
      *
      * @param eventType the type of an event, counted per type

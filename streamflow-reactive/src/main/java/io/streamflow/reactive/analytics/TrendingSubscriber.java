@@ -19,7 +19,8 @@ import java.util.function.ToDoubleFunction;
  * is folded in: every key's score becomes {@code score * 2^(-(T - T') / halfLife) + partial}
  * ({@code T'}: when the score was last folded), keys whose score falls below the floor are
  * forgotten, and the top N keys are emitted as the ranking of the interval. Intervals without
- * records emit nothing. A record whose interval was already folded goes to the late output.
+ * records emit nothing. Ranked scores are rounded to 40 significant bits so that arrival order,
+ * which changes the last bits of a floating-point sum, does not change the ranking. A record whose interval was already folded goes to the late output.
  */
 final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
 
@@ -116,15 +117,30 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
                 Score s = scores.get(0, SCORES, key);
                 s.value = s.value * decay(at - s.asOf);
                 s.asOf = at;
-                if (s.value < floor) {
+                double shown = rounded(s.value);
+                if (shown < floor) {
                     scores.remove(0, SCORES, key);
                 } else {
                     scores.put(0, SCORES, key, s);
-                    builder.offer(key, s.value);
+                    builder.offer(key, shown);
                 }
             }
             ranking(builder.build(b * interval, at + 1));
         }
+    }
+
+    /**
+     * Rounds a score to 40 significant bits (about 12 decimal digits). Sums of the same
+     * contributions added in another order differ in the last bits; rounding makes them equal, so
+     * the ranking (and its tie-breaking by key) does not depend on arrival order.
+     */
+    static double rounded(double v) {
+        if (v == 0 || !Double.isFinite(v)) {
+            return v;
+        }
+        long bits = Double.doubleToRawLongBits(v);
+        long half = 1L << 11;
+        return Double.longBitsToDouble((bits + half) & ~((half << 1) - 1));
     }
 
     @Override

@@ -30,7 +30,8 @@ import java.util.function.Function;
  * state backend} and is purged as soon as the watermark makes a match impossible; a record that
  * arrives after its partners may have been purged goes to the late output and is counted in
  * {@code streamflow.records.late}. Records an inner join finds no partner for are counted in
- * {@code streamflow.records.unmatched}.
+ * {@code streamflow.records.unmatched} (for a window join: per record and window, so a sliding
+ * window record that matched in one of its windows counts for each of the others).
  * <p>
  * The join function gets {@code null} for the missing side of an outer result and must not
  * return {@code null}; when it throws, the settings' error policy applies (the pair goes to the

@@ -23,8 +23,9 @@ import java.util.function.BiFunction;
  *   timestamp. Versions no future record can see are purged as the watermark advances. A stream
  *   record or a change at or behind the watermark goes to the late output.</li>
  *   <li>{@code LATEST}: the table keeps each key's newest change (by timestamp); a stream record
- *   is joined at once with the current value. A change older than the row's current one goes to
- *   the late output.</li>
+ *   is joined at once with the current value. A change older than the key's newest one (a delete
+ *   included: it stays as a tombstone until the watermark passes it) goes to the late output, and
+ *   so does a change at or behind the watermark for a key without a live row.</li>
  * </ul>
  * Results carry the stream record's key and timestamp.
  */
@@ -86,7 +87,16 @@ final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, 
         long ts = change.timestamp();
         K key = change.key();
         Versions<T> row = table.get(shard, ROWS, key);
-        if (asOf ? ts <= watermark : row != null && ts < row.latestTimestamp()) {
+        boolean late;
+        if (asOf) {
+            late = ts <= watermark;
+        } else {
+            // older than the row's newest change (a delete's tombstone included), or behind the
+            // watermark for a key with no live row (its tombstone may already be purged)
+            boolean live = row != null && row.latest() != null;
+            late = row != null && ts < row.latestTimestamp() || !live && ts <= watermark;
+        }
+        if (late) {
             late(change, false, ts, ts + 1);
             return;
         }
@@ -94,21 +104,15 @@ final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, 
             if (sharded && table.existsInOtherShard(shard, ROWS, key)) {
                 throw notCoPartitioned(key, shard);
             }
-            if (change.value() == null && !asOf) {
-                return; // deleting a row that is not there
-            }
             row = new Versions<>();
+        } else if (!asOf) {
+            row = new Versions<>(); // LATEST keeps only the newest change
         }
-        if (asOf) {
-            row.put(ts, change.value());
-            table.put(shard, ROWS, key, row);
+        row.put(ts, change.value());
+        table.put(shard, ROWS, key, row);
+        if (asOf || change.value() == null) {
+            // old versions (AS_OF) and tombstones (LATEST) go once the watermark passes them
             compactAt.computeIfAbsent(ts, x -> new ArrayList<>(1)).add(new Ref<>(shard, key));
-        } else if (change.value() == null) {
-            table.remove(shard, ROWS, key);
-        } else {
-            Versions<T> latest = new Versions<>();
-            latest.put(ts, change.value());
-            table.put(shard, ROWS, key, latest);
         }
     }
 
@@ -125,9 +129,6 @@ final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, 
 
     @Override
     Work<StreamElement<K, O>> onWatermark(long previous, long current) {
-        if (!asOf) {
-            return null;
-        }
         while (!waitingTimestamps.isEmpty() && waitingTimestamps.first() <= current) {
             long t = waitingTimestamps.pollFirst();
             for (int shard : waiting.shards()) {

@@ -29,6 +29,17 @@ public record TimeWindow(long start, long end) implements Comparable<TimeWindow>
         return new TimeWindow(Math.min(start, other.start), Math.max(end, other.end));
     }
 
+    /**
+     * Mixes start and end, so that runs of short consecutive windows spread over a hash table (the
+     * default record hash {@code 31 * h(start) + h(end)} puts 1 ms windows 32 apart).
+     */
+    @Override
+    public int hashCode() {
+        long h = (start * 0x9E3779B97F4A7C15L) ^ end;
+        h *= 0xBF58476D1CE4E5B9L;
+        return (int) (h ^ (h >>> 31));
+    }
+
     /** Orders by end, then start: the order in which windows fire. */
     @Override
     public int compareTo(TimeWindow o) {

@@ -29,12 +29,17 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
      */
     abstract int assign(long timestamp, long[] starts, long[] ends);
 
-    /** @return the windows a record at {@code timestamp} belongs to, in ascending order of end */
+    /**
+     * @return the windows a record at {@code timestamp} belongs to, in ascending order of end; safe to
+     * call from several threads
+     */
     public final java.util.List<TimeWindow> windowsOf(long timestamp) {
         int max = maxWindowsPerRecord();
         long[] starts = new long[max];
         long[] ends = new long[max];
-        int n = assign(timestamp, starts, ends);
+        // a calendar assigner caches the current period in fields: use a private copy
+        TimeWindowAssigner a = this instanceof Calendar c ? c.copy() : this;
+        int n = a.assign(timestamp, starts, ends);
         TimeWindow[] out = new TimeWindow[n];
         for (int i = 0; i < n; i++) {
             out[i] = new TimeWindow(starts[i], ends[i]);
