@@ -27,7 +27,9 @@ import java.util.function.Function;
  * Both inputs must carry watermarks and be keyed by the join key. Each input keeps its own
  * watermark; the join's watermark, forwarded downstream, is their minimum over the inputs that
  * are not idle. All join state lives in the settings' {@linkplain OperatorSettings#withStateBackend
- * state backend} and is purged as soon as the watermark makes a match impossible; a record that
+ * state backend} and is purged once the watermark makes a match impossible (interval joins purge
+ * per time bucket of {@code upper - lower + 1} ms, so a row may outlive its last possible match
+ * by up to one bucket); a record that
  * arrives after its partners may have been purged goes to the late output and is counted in
  * {@code streamflow.records.late}. Records an inner join finds no partner for are counted in
  * {@code streamflow.records.unmatched} (for a window join: per record and window, so a sliding
