@@ -279,21 +279,7 @@ class AnalyticsReferenceModelTest {
 
     /** Drops input records one at a time while the case still fails. */
     static <T> List<T> shrink(List<T> input, Predicate<List<T>> fails) {
-        List<T> current = input;
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (int i = 0; i < current.size() && current.size() > 1; i++) {
-                List<T> candidate = new ArrayList<>(current);
-                candidate.remove(i);
-                if (fails.test(candidate)) {
-                    current = candidate;
-                    progress = true;
-                    i--;
-                }
-            }
-        }
-        return current;
+        return io.streamflow.reactive.Shrink.smallest(input, fails);
     }
 
     interface Checker<C, T> {

@@ -719,21 +719,7 @@ class JoinReferenceModelTest {
 
     /** Drops elements one at a time as long as the input still fails; stops when no single element can go. */
     static List<Ev> shrink(List<Ev> input, Predicate<List<Ev>> fails) {
-        List<Ev> current = input;
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (int i = 0; i < current.size() && current.size() > 1; i++) {
-                List<Ev> candidate = new ArrayList<>(current);
-                candidate.remove(i);
-                if (fails.test(candidate)) {
-                    current = candidate;
-                    progress = true;
-                    i--;
-                }
-            }
-        }
-        return current;
+        return io.streamflow.reactive.Shrink.smallest(input, fails);
     }
 
     // ------------------------------------------------------------------ the reference model

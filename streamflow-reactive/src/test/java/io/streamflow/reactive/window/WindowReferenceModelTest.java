@@ -350,21 +350,7 @@ class WindowReferenceModelTest {
 
     /** Drops records one at a time as long as the input still fails; stops when no single record can go. */
     static List<In> shrink(List<In> input, java.util.function.Predicate<List<In>> fails) {
-        List<In> current = input;
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (int i = 0; i < current.size() && current.size() > 1; i++) {
-                List<In> candidate = new ArrayList<>(current);
-                candidate.remove(i);
-                if (fails.test(candidate)) {
-                    current = candidate;
-                    progress = true;
-                    i--;
-                }
-            }
-        }
-        return current;
+        return io.streamflow.reactive.Shrink.smallest(input, fails);
     }
 
     private static String javaList(List<In> input) {
