@@ -1,22 +1,48 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.Barriers;
+import io.streamflow.reactive.internal.CheckpointSignal;
+
 /**
  * In-band checkpoint barrier: every record before it belongs to checkpoint {@code id}. Operators
- * that do not keep state forward it unchanged.
+ * that do not keep state forward it unchanged; stateful operators write their state for the
+ * checkpoint, forward the barrier and take no further input until the checkpoint is committed
+ * (see {@link Checkpointing}).
  */
 public final class CheckpointBarrier<K, V> implements StreamElement<K, V> {
 
-    private final long id;
+    static {
+        Barriers.install(new Barriers.Access() {
+            @Override
+            public <K, V> CheckpointBarrier<K, V> create(long id, CheckpointSignal signal) {
+                return new CheckpointBarrier<>(check(id), signal);
+            }
 
-    private CheckpointBarrier(long id) {
-        this.id = id;
+            @Override
+            public CheckpointSignal signal(CheckpointBarrier<?, ?> barrier) {
+                return barrier.signal;
+            }
+        });
     }
 
-    public static <K, V> CheckpointBarrier<K, V> of(long id) {
+    private final long id;
+    /** Set on barriers injected by {@link Checkpointing}: stateful operators wait for it after forwarding. */
+    private final CheckpointSignal signal;
+
+    private CheckpointBarrier(long id, CheckpointSignal signal) {
+        this.id = id;
+        this.signal = signal;
+    }
+
+    private static long check(long id) {
         if (id < 0) {
             throw new IllegalArgumentException("checkpoint id must be >= 0, was " + id);
         }
-        return new CheckpointBarrier<>(id);
+        return id;
+    }
+
+    public static <K, V> CheckpointBarrier<K, V> of(long id) {
+        return new CheckpointBarrier<>(check(id), null);
     }
 
     public long id() {

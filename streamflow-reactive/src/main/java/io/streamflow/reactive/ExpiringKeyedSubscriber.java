@@ -1,9 +1,11 @@
 package io.streamflow.reactive;
 
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
 import io.streamflow.reactive.state.KeyedState;
+import io.streamflow.reactive.state.StateBackend;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
 
@@ -17,6 +19,14 @@ import java.util.function.Function;
  * Base of keyed operators whose entries expire in event time. Each entry has one registered
  * expiry timer at a time; when it is due and the entry was touched since, it is registered again
  * at the new expiry, so a busy key costs no timer work per record.
+ * <p>
+ * Checkpoints: entries are put after every change (their registered expiry included). At a
+ * {@link CheckpointBarrier} the operator writes its watermark with {@link OperatorScalars},
+ * forwards the barrier and takes no input until the checkpoint is committed. When it starts it
+ * reads the watermark back and rebuilds the expiry timers from the entries' registered expiries
+ * (an entry has one registered timer; older timers of an entry are skipped when due anyway). On
+ * cancel or termination the keyed state of a {@linkplain StateBackend#isDurable() durable} backend
+ * is kept; other backends are cleared.
  */
 abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.Entry, O, SK>
         extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, O>> {
@@ -37,8 +47,13 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
     final KeyedState<SK, String, S> state;
     final long ttl;
     final boolean sharded;
+    /** The state backend, taken once: {@code stateBackendOrHeap()} makes a new heap backend per call. */
+    private final StateBackend backend;
+    private final OperatorScalars scalars;
     long watermark = Long.MIN_VALUE;
     private final TreeMap<Long, List<Ref<SK>>> timers = new TreeMap<>();
+
+    private static final String WATERMARK = "watermark";
 
     ExpiringKeyedSubscriber(CoreSubscriber<? super StreamElement<K, O>> actual, long ttl, OperatorSettings settings,
                             String stateName) {
@@ -46,8 +61,29 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
         this.settings = settings;
         this.ttl = ttl;
         this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), settings.name());
-        this.state = settings.stateBackendOrHeap().keyedState(settings.name(), stateName);
+        this.backend = settings.stateBackendOrHeap();
+        this.scalars = OperatorScalars.of(backend, settings.name());
+        this.state = backend.keyedState(settings.name(), stateName);
         this.sharded = settings.shardBySourcePartition();
+    }
+
+    /** Reads the watermark back and rebuilds the expiry timers from the entries (none on a fresh start). */
+    @Override
+    protected final void onStart() {
+        watermark = scalars.getLong(WATERMARK, Long.MIN_VALUE);
+        if (watermark != Long.MIN_VALUE) {
+            metrics.watermark(watermark);
+        }
+        if (ttl > 0) {
+            for (int shard : state.shards()) {
+                state.forEach(shard, NS, (key, entry) -> {
+                    if (entry.registeredExpiry != Long.MIN_VALUE) {
+                        timers.computeIfAbsent(entry.registeredExpiry, t -> new ArrayList<>(1))
+                                .add(new Ref<>(shard, key));
+                    }
+                });
+            }
+        }
     }
 
     abstract void onRecord(StreamRecord<K, V> r, int shard);
@@ -86,6 +122,11 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
                 metrics.stateEntries(state.size());
                 metrics.flush();
             }
+        } else if (e instanceof CheckpointBarrier<K, V> b) {
+            scalars.putLong(WATERMARK, watermark);
+            metrics.flush();
+            emit(StreamElement.forward(b));
+            pauseUntilCommitted(b);
         } else {
             emit(StreamElement.forward(e));
         }
@@ -103,6 +144,7 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
                     state.remove(ref.shard(), NS, ref.key());
                 } else {
                     register(ref.shard(), ref.key(), entry);
+                    state.put(ref.shard(), NS, ref.key(), entry); // the new registered expiry
                 }
             }
         }
@@ -150,10 +192,13 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
         metrics.flush();
     }
 
+    /** Drops the timers, and the keyed state too unless the backend is durable. */
     @Override
     protected void clearState() {
         metrics.flush();
-        state.clear();
+        if (!backend.isDurable()) {
+            state.clear();
+        }
         timers.clear();
     }
 }

@@ -18,7 +18,8 @@ import java.util.function.Function;
 /**
  * Built-in sinks, for {@link EventStream#sink(Function)}. They request records as they write them
  * (demand reaches the source), and do their blocking I/O on {@code Schedulers.boundedElastic()}.
- * They are at-least-once: records written before a crash may be written again after a restart.
+ * They are at-least-once: records written before a crash may be written again after a restart,
+ * except {@link #exactlyOnceFiles}, which is exactly-once behind {@link Checkpointing#sink}.
  */
 public final class StreamSinks {
 
@@ -69,6 +70,43 @@ public final class StreamSinks {
                         writer -> close(writer, file))
                 .subscribeOn(Schedulers.boundedElastic())
                 .then();
+    }
+
+    /**
+     * An exactly-once file sink for {@link Checkpointing#sink}: the lines of checkpoint {@code id}
+     * go to {@code directory/part-<id>.txt} (id zero-padded to 20 digits, so names sort in output
+     * order), written to a temporary file, forced to disk and atomically renamed when the
+     * checkpoint is durable; then the directory is forced too. Delivering a checkpoint again after
+     * a crash rewrites the same part with the same lines, so the concatenation of the parts in name
+     * order holds every result exactly once. Checkpoints without output write no part.
+     */
+    public static OutboxSink<String> exactlyOnceFiles(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        return (id, lines) -> {
+            if (lines.isEmpty()) {
+                return;
+            }
+            Files.createDirectories(directory);
+            String name = String.format("part-%020d.txt", id);
+            Path tmp = directory.resolve("." + name + ".tmp");
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                    StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                 java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(
+                         java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8), 64 * 1024)) {
+                for (String line : lines) {
+                    w.write(line);
+                    w.write('\n');
+                }
+                w.flush();
+                ch.force(true);
+            }
+            Files.move(tmp, directory.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (java.nio.channels.FileChannel dir = java.nio.channels.FileChannel.open(directory,
+                    StandardOpenOption.READ)) {
+                dir.force(true);
+            }
+        };
     }
 
     private static void write(BufferedWriter w, String line, Path file) {

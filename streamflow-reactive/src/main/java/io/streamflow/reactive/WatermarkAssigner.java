@@ -1,6 +1,8 @@
 package io.streamflow.reactive;
 
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.OperatorScalars;
+import io.streamflow.reactive.internal.SourceCheckpointing;
 import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
 import reactor.core.CoreSubscriber;
@@ -33,10 +35,22 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     /** Set by the periodic-emit timer, so the idleness check timer does not emit periodic watermarks. */
     private final AtomicBoolean periodicDue = new AtomicBoolean();
     private final Disposable.Composite timers = Disposables.composite();
+    /** Set when this assigner is the first operator of a checkpointed source: it injects the barriers. */
+    private final SourceCheckpointing checkpointing;
+    private final OperatorScalars scalars;
+    private volatile boolean barrierWake;
 
     WatermarkAssigner(CoreSubscriber<? super StreamElement<K, V>> actual, WatermarkStrategy<K, V> strategy) {
+        this(actual, strategy, null);
+    }
+
+    WatermarkAssigner(CoreSubscriber<? super StreamElement<K, V>> actual, WatermarkStrategy<K, V> strategy,
+                      SourceCheckpointing checkpointing) {
         super(actual, PREFETCH);
         this.strategy = strategy;
+        this.checkpointing = checkpointing;
+        this.scalars = checkpointing == null ? null
+                : OperatorScalars.of(checkpointing.backend(), "source:" + checkpointing.sourceName());
         this.metrics = new OperatorMetrics(strategy.registry(), strategy.pipeline(), strategy.name());
         this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : strategy.idleTimeout().toMillis();
         this.periodic = strategy.periodicInterval() != null;
@@ -45,6 +59,8 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     static final class Partition implements WatermarkGenerator.WatermarkOutput {
         final WatermarkGenerator generator;
         long watermark = Long.MIN_VALUE;
+        /** Position of the last record of this partition ({@code -1}: none yet). */
+        long position = -1;
         long lastActive;
         boolean idle;
 
@@ -64,6 +80,13 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     protected void onStart() {
         Scheduler scheduler = strategy.scheduler();
         startedAt = scheduler.now(TimeUnit.MILLISECONDS);
+        if (checkpointing != null) {
+            restore();
+            checkpointing.attach(() -> {
+                barrierWake = true;
+                signalTimer();
+            });
+        }
         if (periodic) {
             long i = Math.max(1, strategy.periodicInterval().toMillis());
             timers.add(scheduler.schedulePeriodically(() -> {
@@ -75,6 +98,49 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             long i = Math.max(1, idleTimeoutMillis / 2);
             timers.add(scheduler.schedulePeriodically(this::signalTimer, i, i, TimeUnit.MILLISECONDS));
         }
+    }
+
+    /**
+     * Restores the last checkpoint's positions and watermarks. Watermark generators start afresh
+     * (their internal state is not checkpointed); the restored per-partition watermarks and the
+     * last emitted one keep the watermark from going back, so replayed records see the watermark
+     * they saw before the crash.
+     */
+    private void restore() {
+        Map<Integer, Long> watermarks = scalars.get("watermarks");
+        emitted = scalars.getLong("emitted", Long.MIN_VALUE);
+        Map<Integer, Long> positions = checkpointing.restoredPositions();
+        java.util.TreeSet<Integer> ids = new java.util.TreeSet<>(positions.keySet());
+        if (watermarks != null) {
+            ids.addAll(watermarks.keySet());
+        }
+        for (int id : ids) {
+            Partition p = partition(id);
+            p.position = positions.getOrDefault(id, -1L);
+            if (watermarks != null) {
+                p.watermark = watermarks.getOrDefault(id, Long.MIN_VALUE);
+            }
+        }
+    }
+
+    /** Writes the watermarks for the checkpoint and injects its barrier after the records so far. */
+    private void injectBarrier(io.streamflow.reactive.CheckpointBarrier<?, ?> barrier) {
+        Map<Integer, Long> watermarks = new HashMap<>();
+        for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
+            watermarks.put(e.getKey(), e.getValue().watermark);
+        }
+        scalars.put("watermarks", watermarks);
+        scalars.putLong("emitted", emitted);
+        checkpointing.positionsAt(barrier.id(), positions());
+        emit(StreamElement.forward(barrier));
+    }
+
+    private Map<Integer, Long> positions() {
+        Map<Integer, Long> positions = new HashMap<>();
+        for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
+            positions.put(e.getKey(), e.getValue().position);
+        }
+        return positions;
     }
 
     private Partition partition(int id) {
@@ -123,6 +189,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             ts = retried;
         }
         Partition p = partition(record.origin().partition());
+        p.position = record.origin().position();
         if (idleTimeoutMillis > 0) {
             p.lastActive = strategy.scheduler().now(TimeUnit.MILLISECONDS);
             p.idle = false;
@@ -170,6 +237,13 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     @Override
     protected void onTimer() {
+        if (barrierWake) {
+            barrierWake = false;
+            io.streamflow.reactive.CheckpointBarrier<?, ?> b = checkpointing.takeDueBarrier();
+            if (b != null) {
+                injectBarrier(b);
+            }
+        }
         long now = strategy.scheduler().now(TimeUnit.MILLISECONDS);
         boolean periodicEmit = periodic && periodicDue.getAndSet(false);
         // an input that has not produced any record yet has been idle since the subscription
@@ -194,6 +268,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     @Override
     protected void onEndOfInput() {
+        if (checkpointing != null) {
+            checkpointing.endOfInput(positions());
+        }
         emitted = Watermark.END;
         metrics.watermark(Watermark.END);
         metrics.flush();

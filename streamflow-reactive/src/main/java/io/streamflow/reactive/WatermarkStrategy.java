@@ -140,6 +140,12 @@ public final class WatermarkStrategy<K, V> {
      * @throws IllegalArgumentException listing every configuration error at once
      */
     public Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign() {
+        return assign(null);
+    }
+
+    /** As {@link #assign()}, as the first operator of a checkpointed source (it injects the barriers). */
+    Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign(
+            io.streamflow.reactive.internal.SourceCheckpointing checkpointing) {
         List<String> errors = new ArrayList<>();
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
             errors.add("idleness timeout must be positive, was " + idleTimeout);
@@ -151,7 +157,7 @@ public final class WatermarkStrategy<K, V> {
             throw new IllegalArgumentException("invalid watermark strategy: " + String.join("; ", errors));
         }
         return flux -> new LiftedFlux<StreamRecord<K, V>, StreamElement<K, V>>(flux,
-                actual -> new WatermarkAssigner<>(actual, this));
+                actual -> new WatermarkAssigner<>(actual, this, checkpointing));
     }
 
     Supplier<WatermarkGenerator> generator() {

@@ -1,5 +1,6 @@
 package io.streamflow.reactive.analytics;
 
+import io.streamflow.reactive.CheckpointBarrier;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.LateRecord;
 import io.streamflow.reactive.OperatorSettings;
@@ -8,8 +9,10 @@ import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
+import io.streamflow.reactive.state.StateBackend;
 import io.streamflow.reactive.window.TimeWindow;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
@@ -20,6 +23,14 @@ import java.util.function.Function;
  * Base of the operators that emit {@link Ranking}s per interval of event time: watermark
  * handling (rankings are emitted, then the watermark is forwarded), the late output, the error
  * policy and metrics. The ranking is over all keys, so its state is one shard.
+ * <p>
+ * Checkpoints: subclasses put every state value after each change; at a
+ * {@link CheckpointBarrier} the operator writes its watermark with {@link OperatorScalars} (and
+ * the subclass what else it keeps in memory, {@link #snapshotState()}), forwards the barrier and
+ * takes no input until the checkpoint is committed. When it starts it reads the watermark back and
+ * the subclass rebuilds its in-memory indexes from the keyed state ({@link #restoreState()}); over
+ * an empty backend that is a fresh start. On cancel or termination the keyed state of a
+ * {@linkplain StateBackend#isDurable() durable} backend is kept; other backends are cleared.
  */
 abstract class RankingSubscriber<K, V, RV>
         extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<TimeWindow, Ranking<K, RV>>> {
@@ -28,7 +39,14 @@ abstract class RankingSubscriber<K, V, RV>
     final String name;
     final OperatorMetrics metrics;
     final Origin origin;
+    /** The state backend, taken once: {@code stateBackendOrHeap()} makes a new heap backend per call. */
+    final StateBackend backend;
+    /** Whether the keyed state outlives this operator instance (then it is never cleared here). */
+    final boolean durable;
+    private final OperatorScalars scalars;
     long watermark = Long.MIN_VALUE;
+
+    private static final String WATERMARK = "watermark";
 
     RankingSubscriber(CoreSubscriber<? super StreamElement<TimeWindow, Ranking<K, RV>>> actual,
                       OperatorSettings settings) {
@@ -37,6 +55,9 @@ abstract class RankingSubscriber<K, V, RV>
         this.name = settings.name();
         this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
         this.origin = Origin.of(name, 0, -1L);
+        this.backend = settings.stateBackendOrHeap();
+        this.durable = backend.isDurable();
+        this.scalars = OperatorScalars.of(backend, name);
     }
 
     abstract void onRecord(StreamRecord<K, V> r);
@@ -46,7 +67,30 @@ abstract class RankingSubscriber<K, V, RV>
 
     abstract long stateSize();
 
+    /**
+     * Cancel or termination: drops the in-memory indexes, and the keyed state too unless the
+     * backend is {@link #durable}.
+     */
     abstract void clear();
+
+    /**
+     * Called when the operator starts, before any input, after the watermark was read back: rebuilds
+     * every in-memory index from the keyed state (which is empty on a fresh start).
+     */
+    abstract void restoreState();
+
+    /** Called at a checkpoint barrier, after the watermark was written: writes what else the subclass keeps in memory. */
+    void snapshotState() {
+    }
+
+    @Override
+    protected final void onStart() {
+        watermark = scalars.getLong(WATERMARK, Long.MIN_VALUE);
+        if (watermark != Long.MIN_VALUE) {
+            metrics.watermark(watermark);
+        }
+        restoreState();
+    }
 
     @Override
     protected final void onInput(StreamElement<K, V> e) {
@@ -62,6 +106,12 @@ abstract class RankingSubscriber<K, V, RV>
                 metrics.stateEntries(stateSize());
                 metrics.flush();
             }
+        } else if (e instanceof CheckpointBarrier<K, V> b) {
+            scalars.putLong(WATERMARK, watermark);
+            snapshotState();
+            metrics.flush();
+            emit(StreamElement.forward(b));
+            pauseUntilCommitted(b);
         } else {
             emit(StreamElement.forward(e));
         }

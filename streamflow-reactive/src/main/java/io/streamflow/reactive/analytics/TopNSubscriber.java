@@ -15,6 +15,9 @@ import java.util.TreeSet;
  * Top-N per window over window results: keeps each key's latest result per window (an early pane
  * is replaced by later ones) and ranks the window when the watermark passes its end. A result for
  * a window already ranked goes to the late output.
+ * <p>
+ * Checkpoints: results are put as they arrive, so a barrier only writes the watermark; on start
+ * the index of open windows is rebuilt from the namespaces of the results.
  */
 final class TopNSubscriber<K, V> extends RankingSubscriber<K, WindowResult<K, V>, V> {
 
@@ -25,7 +28,7 @@ final class TopNSubscriber<K, V> extends RankingSubscriber<K, WindowResult<K, V>
     TopNSubscriber(CoreSubscriber<? super StreamElement<TimeWindow, Ranking<K, V>>> actual, OperatorSettings settings,
                    int n, Comparator<? super V> order, Comparator<? super K> keyOrder) {
         super(actual, settings);
-        this.results = settings.stateBackendOrHeap().keyedState(name, "results");
+        this.results = backend.keyedState(name, "results");
         this.builder = new RankingBuilder<>(n, order, keyOrder);
     }
 
@@ -56,9 +59,21 @@ final class TopNSubscriber<K, V> extends RankingSubscriber<K, WindowResult<K, V>
         return results.size();
     }
 
+    /** Rebuilds {@link #live}: every window that holds results. */
+    @Override
+    void restoreState() {
+        for (int shard : results.shards()) {
+            for (TimeWindow w : results.namespaces(shard)) {
+                live.add(w);
+            }
+        }
+    }
+
     @Override
     void clear() {
-        results.clear();
+        if (!durable) {
+            results.clear();
+        }
         live.clear();
     }
 }

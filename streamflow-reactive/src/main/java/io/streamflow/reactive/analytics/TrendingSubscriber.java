@@ -21,6 +21,10 @@ import java.util.function.ToDoubleFunction;
  * forgotten, and the top N keys are emitted as the ranking of the interval. Intervals without
  * records emit nothing. Ranked scores are rounded to 40 significant bits so that arrival order,
  * which changes the last bits of a floating-point sum, does not change the ranking. A record whose interval was already folded goes to the late output.
+ * <p>
+ * Checkpoints: scores and partial sums are put after every change (each score carries the time
+ * it was last folded), so a barrier only writes the watermark; on start the index of open
+ * intervals is rebuilt from the namespaces of the partial sums.
  */
 final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
 
@@ -54,8 +58,8 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
         this.interval = intervalMillis;
         this.floor = floor;
         this.weight = weight;
-        this.scores = settings.stateBackendOrHeap().keyedState(name, "scores");
-        this.partials = settings.stateBackendOrHeap().keyedState(name, "partials");
+        this.scores = backend.keyedState(name, "scores");
+        this.partials = backend.keyedState(name, "partials");
         this.builder = new RankingBuilder<>(n, Comparator.<Double>reverseOrder(), keyOrder);
     }
 
@@ -148,10 +152,22 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
         return scores.size() + partials.size();
     }
 
+    /** Rebuilds {@link #open}: every interval that holds partial sums. */
+    @Override
+    void restoreState() {
+        for (int shard : partials.shards()) {
+            for (Long b : partials.namespaces(shard)) {
+                open.add(b);
+            }
+        }
+    }
+
     @Override
     void clear() {
-        scores.clear();
-        partials.clear();
+        if (!durable) {
+            scores.clear();
+            partials.clear();
+        }
         open.clear();
     }
 }

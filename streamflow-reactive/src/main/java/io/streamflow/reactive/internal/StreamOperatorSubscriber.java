@@ -64,6 +64,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private static final AtomicIntegerFieldUpdater<StreamOperatorSubscriber> WIP =
             AtomicIntegerFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "wip");
 
+    /** Inputs and timers wait (owned by the drain loop) until {@link #resumed} is set. */
+    private boolean paused;
+    private volatile boolean resumed;
+
     private volatile int timerTicks;
     @SuppressWarnings("rawtypes")
     private static final AtomicIntegerFieldUpdater<StreamOperatorSubscriber> TIMER_TICKS =
@@ -115,6 +119,25 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         pending = it;
     }
 
+    /**
+     * Holds back further inputs, timers and the end of input until the checkpoint of
+     * {@code barrier} is committed; outputs already emitted (the barrier itself, typically) are
+     * still delivered. Called by stateful operators right after they forward a barrier, so that no
+     * state change made after the barrier enters that checkpoint's commit. A barrier without a
+     * signal ({@link io.streamflow.reactive.CheckpointBarrier#of(long)}) does not pause.
+     */
+    protected final void pauseUntilCommitted(io.streamflow.reactive.CheckpointBarrier<?, ?> barrier) {
+        CheckpointSignal signal = Barriers.signal(barrier);
+        if (signal == null) {
+            return;
+        }
+        paused = true;
+        signal.whenDone(() -> {
+            resumed = true;
+            drain();
+        });
+    }
+
     /** Thread-safe: asks the drain loop to call {@link #onTimer()}. */
     protected final void signalTimer() {
         if (TIMER_TICKS.getAndIncrement(this) == 0) {
@@ -161,7 +184,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         if (wip == 0 && WIP.compareAndSet(this, 0, 1)) {
             // fast path: this thread owns the drain loop and nothing waits ahead of the input, so it
             // is processed at once instead of going through the queue
-            if (!terminated && inQueue.isEmpty() && out.isEmpty() && pending == null) {
+            if (!terminated && !paused && inQueue.isEmpty() && out.isEmpty() && pending == null) {
                 try {
                     onInput(t);
                 } catch (Throwable ex) {
@@ -307,6 +330,13 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                             pending = null;
                         }
                         continue;
+                    }
+                    if (paused) {
+                        if (!resumed) {
+                            break;
+                        }
+                        paused = false;
+                        resumed = false;
                     }
                     if (timerTicks != 0) {
                         TIMER_TICKS.set(this, 0);

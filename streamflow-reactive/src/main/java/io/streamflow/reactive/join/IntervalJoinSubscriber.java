@@ -8,7 +8,11 @@ import io.streamflow.reactive.state.KeyedState;
 import reactor.core.CoreSubscriber;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
@@ -27,6 +31,14 @@ import java.util.function.BiFunction;
  * Left outer join: a left row that found no match by the time the watermark reaches
  * {@code t + upper} is emitted with {@code null} for the right value and the timestamp
  * {@code t + max(upper, 0)}, the latest time a match could have had.
+ * <p>
+ * Checkpoints: rows are put after every change. On start the bucket indexes are rebuilt from the
+ * namespaces of both inputs' state. The left outer join's due index cannot be derived from the
+ * rows: the order of its entries decides the order of the unmatched results of one watermark. So
+ * when a checkpoint's barriers are aligned, the due lists that got entries since the previous
+ * checkpoint are written to the keyed state {@code "due"} ({@code (shard, due time, position in
+ * the time's list) -> key}) and the lists that fired are removed from it; on start the index is
+ * rebuilt from it in the same order.
  */
 final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R, O> {
 
@@ -40,6 +52,12 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
     private final TreeSet<Long> rightBuckets = new TreeSet<>();
     /** Left outer join: {@code t + upper -> left rows due then}, checked for a match when the watermark gets there. */
     private final TreeMap<Long, List<Due<K>>> unmatchedDue = new TreeMap<>();
+    /** {@link #unmatchedDue} as of the last checkpoint: {@code (shard, due time, position in its list) -> key}. */
+    private final KeyedState<Long, Long, K> dueState;
+    /** Due times whose list got entries since the last checkpoint; a subset of the keys of {@link #unmatchedDue}. */
+    private final Set<Long> changedDue = new HashSet<>();
+    /** Due times that have entries in {@link #dueState}. */
+    private final TreeSet<Long> persistedDue = new TreeSet<>();
 
     record Due<K>(int shard, long bucket, K key, long timestamp) {
     }
@@ -52,8 +70,9 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
         this.upper = upper;
         this.width = Math.max(1, upper - lower + 1);
         this.leftOuter = type == JoinType.LEFT;
-        this.left = settings.stateBackendOrHeap().keyedState(name, "left");
-        this.right = settings.stateBackendOrHeap().keyedState(name, "right");
+        this.left = backend.keyedState(name, "left");
+        this.right = backend.keyedState(name, "right");
+        this.dueState = backend.keyedState(name, "due");
     }
 
     private long bucket(long ts) {
@@ -114,6 +133,7 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
         left.put(shard, b, key, rows);
         if (leftOuter && !matched) {
             unmatchedDue.computeIfAbsent(due, x -> new ArrayList<>(1)).add(new Due<>(shard, b, key, t));
+            changedDue.add(due);
         }
     }
 
@@ -185,7 +205,9 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
     Work<StreamElement<K, O>> onWatermark(long previous, long current) {
         if (leftOuter) {
             while (!unmatchedDue.isEmpty() && unmatchedDue.firstKey() <= current) {
-                for (Due<K> d : unmatchedDue.pollFirstEntry().getValue()) {
+                Map.Entry<Long, List<Due<K>>> dueNow = unmatchedDue.pollFirstEntry();
+                changedDue.remove(dueNow.getKey());
+                for (Due<K> d : dueNow.getValue()) {
                     Rows<L> rows = left.get(d.shard(), d.bucket(), d.key());
                     if (rows == null) {
                         continue;
@@ -234,12 +256,74 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
         return left.size() + right.size();
     }
 
+    /**
+     * Writes the due index to {@link #dueState}: removes the lists that fired since the last
+     * checkpoint (they are at or behind the watermark, every remaining one is after it) and writes
+     * the lists that got entries.
+     */
+    @Override
+    void snapshotState() {
+        for (Iterator<Long> it = persistedDue.iterator(); it.hasNext(); ) {
+            long due = it.next();
+            if (due > watermark) {
+                break;
+            }
+            if (!unmatchedDue.containsKey(due)) {
+                for (int shard : dueState.shards()) {
+                    dueState.removeNamespace(shard, due);
+                }
+                it.remove();
+            }
+        }
+        for (long due : changedDue) {
+            List<Due<K>> list = unmatchedDue.get(due);
+            for (int i = 0; i < list.size(); i++) {
+                Due<K> d = list.get(i);
+                dueState.put(d.shard(), due, (long) i, d.key());
+            }
+            persistedDue.add(due);
+        }
+        changedDue.clear();
+    }
+
+    /** Rebuilds the bucket indexes from the namespaces of the rows, and the due index from {@link #dueState}. */
+    @Override
+    void restoreState() {
+        for (int shard : left.shards()) {
+            for (Long b : left.namespaces(shard)) {
+                leftBuckets.add(b);
+            }
+        }
+        for (int shard : right.shards()) {
+            for (Long b : right.namespaces(shard)) {
+                rightBuckets.add(b);
+            }
+        }
+        TreeMap<Long, TreeMap<Long, Due<K>>> byDue = new TreeMap<>();
+        for (int shard : dueState.shards()) {
+            for (Long due : dueState.namespaces(shard)) {
+                long t = due - upper;
+                TreeMap<Long, Due<K>> list = byDue.computeIfAbsent(due, x -> new TreeMap<>());
+                dueState.forEach(shard, due, (position, key) -> list.put(position, new Due<>(shard, bucket(t), key, t)));
+            }
+        }
+        for (Map.Entry<Long, TreeMap<Long, Due<K>>> e : byDue.entrySet()) {
+            unmatchedDue.put(e.getKey(), new ArrayList<>(e.getValue().values()));
+            persistedDue.add(e.getKey());
+        }
+    }
+
     @Override
     void clear() {
-        left.clear();
-        right.clear();
+        if (!durable) {
+            left.clear();
+            right.clear();
+            dueState.clear();
+        }
         leftBuckets.clear();
         rightBuckets.clear();
         unmatchedDue.clear();
+        changedDue.clear();
+        persistedDue.clear();
     }
 }

@@ -28,6 +28,15 @@ import java.util.function.BiFunction;
  *   so does a change at or behind the watermark for a key without a live row.</li>
  * </ul>
  * Results carry the stream record's key and timestamp.
+ * <p>
+ * Checkpoints: rows and waiting records are put after every change, so aligned barriers only
+ * write the scalars of {@link TwoInputSubscriber}. On start the waiting timestamps are rebuilt
+ * from the namespaces of the waiting state, and the compaction index from the table: a LATEST
+ * tombstone is compacted once the watermark passes it, exactly as before; an AS_OF row whose newest
+ * version is after the watermark gets one compaction at that version's time (versions behind the
+ * watermark were compacted before the checkpoint). Versions in between are then dropped when the
+ * watermark passes the newest one instead of one by one; compaction only drops versions no future
+ * lookup can see, so no result changes.
  */
 final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, O> {
 
@@ -50,8 +59,8 @@ final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, 
         super(actual, settings, joiner);
         this.asOf = lookup == TableLookup.AS_OF_EVENT_TIME;
         this.leftOuter = type == JoinType.LEFT;
-        this.table = settings.stateBackendOrHeap().keyedState(name, "table");
-        this.waiting = settings.stateBackendOrHeap().keyedState(name, "waiting");
+        this.table = backend.keyedState(name, "table");
+        this.waiting = backend.keyedState(name, "waiting");
     }
 
     @Override
@@ -166,10 +175,33 @@ final class TableJoinSubscriber<K, V, T, O> extends TwoInputSubscriber<K, V, T, 
         return table.size() + waiting.size();
     }
 
+    /** Rebuilds the waiting timestamps and the compaction index (see the class comment). */
+    @Override
+    void restoreState() {
+        for (int shard : waiting.shards()) {
+            for (Long t : waiting.namespaces(shard)) {
+                waitingTimestamps.add(t);
+            }
+        }
+        for (int shard : table.shards()) {
+            table.forEach(shard, ROWS, (key, row) -> {
+                if (row.size() == 0) {
+                    return;
+                }
+                long newest = row.latestTimestamp();
+                if (asOf ? newest > watermark : row.latest() == null) {
+                    compactAt.computeIfAbsent(newest, x -> new ArrayList<>(1)).add(new Ref<>(shard, key));
+                }
+            });
+        }
+    }
+
     @Override
     void clear() {
-        table.clear();
-        waiting.clear();
+        if (!durable) {
+            table.clear();
+            waiting.clear();
+        }
         waitingTimestamps.clear();
         compactAt.clear();
     }

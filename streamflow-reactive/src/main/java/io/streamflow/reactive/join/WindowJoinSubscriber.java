@@ -22,6 +22,10 @@ import java.util.function.BiFunction;
  * watermark passes the window's end; results carry the window's max timestamp. State per input is
  * {@code (shard, window, key) -> rows}; a window's rows are removed once it fired, and a record
  * whose windows have all fired goes to the late output.
+ * <p>
+ * Checkpoints: rows are put after every change, so aligned barriers only write the scalars of
+ * {@link TwoInputSubscriber}; on start the index of live windows is rebuilt from the namespaces of
+ * both inputs' state.
  */
 final class WindowJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R, O> {
 
@@ -38,8 +42,8 @@ final class WindowJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R,
         super(actual, settings, joiner);
         this.assigner = assigner;
         this.type = type;
-        this.left = settings.stateBackendOrHeap().keyedState(name, "left");
-        this.right = settings.stateBackendOrHeap().keyedState(name, "right");
+        this.left = backend.keyedState(name, "left");
+        this.right = backend.keyedState(name, "right");
     }
 
     @Override
@@ -197,10 +201,24 @@ final class WindowJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R,
         return left.size() + right.size();
     }
 
+    /** Rebuilds {@link #live}: every window that holds rows of either input. */
+    @Override
+    void restoreState() {
+        for (KeyedState<K, TimeWindow, ?> state : List.of(left, right)) {
+            for (int shard : state.shards()) {
+                for (TimeWindow w : state.namespaces(shard)) {
+                    live.add(w);
+                }
+            }
+        }
+    }
+
     @Override
     void clear() {
-        left.clear();
-        right.clear();
+        if (!durable) {
+            left.clear();
+            right.clear();
+        }
         live.clear();
     }
 }

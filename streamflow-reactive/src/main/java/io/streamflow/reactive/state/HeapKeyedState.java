@@ -109,6 +109,12 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     }
 
     @Override
+    public Iterable<N> namespaces(int shard) {
+        Map<N, KeyMap<K, S>> byNs = shards.get(shard);
+        return byNs == null ? List.of() : new java.util.ArrayList<>(byNs.keySet());
+    }
+
+    @Override
     public void removeNamespace(int shard, N namespace) {
         Map<N, KeyMap<K, S>> byNs = shards.get(shard);
         if (byNs == null) {

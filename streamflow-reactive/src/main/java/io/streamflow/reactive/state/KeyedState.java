@@ -34,6 +34,12 @@ public interface KeyedState<K, N, S> {
     /** @return a snapshot of the keys of the namespace in the shard (safe to modify state while iterating) */
     Iterable<K> keys(int shard, N namespace);
 
+    /**
+     * @return a snapshot of the namespaces of the shard that hold at least one entry (safe to
+     * modify state while iterating); operators use it to rebuild their indexes after a restore
+     */
+    Iterable<N> namespaces(int shard);
+
     /** Removes the namespace with all its entries from the shard. */
     void removeNamespace(int shard, N namespace);
 

@@ -16,6 +16,15 @@ public interface StateBackend {
      */
     <K, N, S> KeyedState<K, N, S> keyedState(String operator, String name);
 
+    /**
+     * @return whether the state outlives the pipeline (it is checkpointed and restored): then
+     * operators must not clear it when they are cancelled or terminate, only drop what they keep
+     * in memory besides it
+     */
+    default boolean isDurable() {
+        return false;
+    }
+
     /** @return a new heap backend (state lives as long as the pipeline) */
     static StateBackend heap() {
         return new HeapStateBackend();

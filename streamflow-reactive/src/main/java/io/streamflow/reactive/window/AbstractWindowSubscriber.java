@@ -1,5 +1,6 @@
 package io.streamflow.reactive.window;
 
+import io.streamflow.reactive.CheckpointBarrier;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.InputStatus;
 import io.streamflow.reactive.LateRecord;
@@ -9,8 +10,10 @@ import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
 import io.streamflow.reactive.internal.OperatorMetrics;
+import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
+import io.streamflow.reactive.state.StateBackend;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
 import reactor.core.Exceptions;
@@ -25,11 +28,23 @@ import java.util.concurrent.TimeUnit;
  * What every window operator shares: dispatch of in-band elements, the watermark, the trigger's
  * pane bookkeeping, the late-data output, metrics and the error policy. Subclasses own the window
  * layout (fixed time windows, merging sessions, counts).
+ * <p>
+ * Checkpoints: a {@link CheckpointBarrier} is handled after the previous input's outputs (a lazy
+ * firing included, since inputs wait for it). The operator writes its watermark with
+ * {@link OperatorScalars} and lets the subclass write whatever else it keeps in memory
+ * ({@link #snapshotState()}), forwards the barrier and then takes no input until the checkpoint is
+ * committed. Every keyed state value is {@code put} again after each change, so the state backend
+ * holds the operator's state as of the barrier. When the operator starts it reads the watermark
+ * back and the subclass rebuilds its in-memory indexes from the keyed state
+ * ({@link #restoreState()}); over an empty backend that is today's fresh start. On cancel or
+ * termination the keyed state of a {@linkplain StateBackend#isDurable() durable} backend is kept
+ * (it belongs to the checkpoint); other backends are cleared.
  */
 abstract class AbstractWindowSubscriber<K, V, A, R>
         extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, WindowResult<K, R>>> {
 
     static final Logger LOG = Loggers.getLogger(WindowOperator.class);
+    private static final String WATERMARK = "watermark";
 
     final AggregateFunction<V, A, R> fn;
     final Trigger trigger;
@@ -37,6 +52,11 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
     final OperatorSettings settings;
     final String name;
     final OperatorMetrics metrics;
+    /** The state backend, taken once: {@code stateBackendOrHeap()} makes a new heap backend per call. */
+    final StateBackend backend;
+    /** Whether the keyed state outlives this operator instance (then it is never cleared here). */
+    final boolean durable;
+    private final OperatorScalars scalars;
     /** Current input watermark; {@code Long.MIN_VALUE} before the first one. */
     long watermark = Long.MIN_VALUE;
     private final Map<Integer, Origin> origins = new HashMap<>();
@@ -51,10 +71,18 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         this.settings = spec.settingsSpec();
         this.name = settings.name();
         this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.backend = settings.stateBackendOrHeap();
+        this.durable = backend.isDurable();
+        this.scalars = OperatorScalars.of(backend, name);
     }
 
     @Override
     protected void onStart() {
+        watermark = scalars.getLong(WATERMARK, Long.MIN_VALUE);
+        if (watermark != Long.MIN_VALUE) {
+            metrics.watermark(watermark);
+        }
+        restoreState();
         if (trigger.earlyInterval() != null) {
             long i = trigger.earlyInterval().toMillis();
             earlyTimer = settings.scheduler().schedulePeriodically(this::signalTimer, i, i, TimeUnit.MILLISECONDS);
@@ -79,6 +107,12 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
                 metrics.watermark(ts);
                 onWatermark(previous, ts);
             }
+        } else if (e instanceof CheckpointBarrier<K, V> b) {
+            scalars.putLong(WATERMARK, watermark);
+            snapshotState();
+            metrics.flush();
+            emit(StreamElement.forward(b));
+            pauseUntilCommitted(b);
         } else if (e instanceof InputStatus<K, V> || !e.isRecord()) {
             emit(StreamElement.forward(e));
         }
@@ -116,7 +150,24 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
     /** Processing-time early firing of every window that changed since its last pane. */
     abstract void onEarlyTimer();
 
+    /**
+     * Cancel or termination: drops the in-memory indexes, and the keyed state too unless the
+     * backend is {@link #durable}.
+     */
     abstract void releaseState();
+
+    /**
+     * Called when the operator starts, before any input, after the watermark was read back: rebuilds
+     * every in-memory index from the keyed state (which is empty on a fresh start).
+     */
+    abstract void restoreState();
+
+    /**
+     * Called at a checkpoint barrier, after the watermark was written: writes what the subclass
+     * keeps in memory besides its keyed state values (which are up to date already).
+     */
+    void snapshotState() {
+    }
 
     // ------------------------------------------------------------------ helpers
 

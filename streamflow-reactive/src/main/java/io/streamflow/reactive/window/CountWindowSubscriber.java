@@ -16,6 +16,9 @@ import java.util.List;
  * {@code [min timestamp, max timestamp + 1)} of those records. Event time plays no part in when
  * they fire, so no record is late; at the end of input the incomplete windows fire with fewer
  * records (nothing is dropped).
+ * <p>
+ * Checkpoints: each key's open window is a state value put after every record, so a barrier only
+ * writes the watermark and there is no in-memory index to rebuild.
  */
 final class CountWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
@@ -29,7 +32,7 @@ final class CountWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K
                           WindowOperator<K, V> spec, long size, AggregateFunction<V, A, R> fn) {
         super(actual, spec, fn);
         this.size = size;
-        this.state = settings.stateBackendOrHeap().keyedState(name, NS);
+        this.state = backend.keyedState(name, NS);
         this.sharded = settings.shardBySourcePartition();
     }
 
@@ -93,8 +96,15 @@ final class CountWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K
     void onEarlyTimer() {
     }
 
+    /** Nothing to rebuild: the count windows live in the keyed state only. */
+    @Override
+    void restoreState() {
+    }
+
     @Override
     void releaseState() {
-        state.clear();
+        if (!durable) {
+            state.clear();
+        }
     }
 }

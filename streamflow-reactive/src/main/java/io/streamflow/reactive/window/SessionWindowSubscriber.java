@@ -7,10 +7,13 @@ import io.streamflow.reactive.state.KeyedState;
 import reactor.core.CoreSubscriber;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Session windows: per key, a sorted list of non-touching sessions. A record at {@code t} opens
@@ -18,6 +21,14 @@ import java.util.TreeMap;
  * combined with {@link AggregateFunction#merge}. Timers (firing at a session's max timestamp and
  * purging at max timestamp + allowed lateness) are kept in a time-ordered index that is checked
  * lazily: an entry left behind by a merge finds nothing to do.
+ * <p>
+ * Checkpoints: the sessions are state values put after every change. The timer index cannot be
+ * derived from them: an entry left behind by a merge still makes its key fire at that earlier
+ * time, which decides the order of the panes of one watermark. So at a barrier the timer lists
+ * that changed since the previous barrier are written to the keyed state {@code "timers"}
+ * ({@code (shard, time, key) -> position of the key's first entry in the time's list}; a later
+ * entry of the same key at the same time finds nothing to do), and the lists of times that fired
+ * are removed from it. On start the index is rebuilt from it in the same order.
  */
 final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
@@ -27,6 +38,12 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     private final KeyedState<K, String, List<WindowState<A>>> state;
     private final boolean sharded;
     private final TreeMap<Long, List<KeyRef<K>>> timers = new TreeMap<>();
+    /** The timer index as of the last barrier: {@code (shard, time, key) -> position in the time's list}. */
+    private final KeyedState<K, Long, Long> timerState;
+    /** Times whose list got entries since the last barrier; always a subset of the keys of {@link #timers}. */
+    private final Set<Long> changedTimes = new HashSet<>();
+    /** Times that have entries in {@link #timerState}. */
+    private final TreeSet<Long> persistedTimes = new TreeSet<>();
 
     record KeyRef<K>(int shard, K key) {
     }
@@ -35,12 +52,14 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                             WindowOperator<K, V> spec, long gap, AggregateFunction<V, A, R> fn) {
         super(actual, spec, fn);
         this.gap = gap;
-        this.state = settings.stateBackendOrHeap().keyedState(name, NS);
+        this.state = backend.keyedState(name, NS);
+        this.timerState = backend.keyedState(name, "timers");
         this.sharded = settings.shardBySourcePartition();
     }
 
     private void timer(long time, int shard, K key) {
         timers.computeIfAbsent(time, t -> new ArrayList<>(2)).add(new KeyRef<>(shard, key));
+        changedTimes.add(time);
     }
 
     @Override
@@ -129,8 +148,8 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         if (lateness > 0) {
             timer(cleanupTime(maxTs), shard, key);
         }
-        state.put(shard, NS, key, sessions);
         afterAdd(shard, key, target.start, target.end, target);
+        state.put(shard, NS, key, sessions); // after afterAdd: a LATE or EARLY pane updates the session too
     }
 
     @Override
@@ -155,6 +174,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                         return false;
                     }
                     timers.pollFirstEntry();
+                    changedTimes.remove(e.getKey());
                     refs = e.getValue().iterator();
                 }
             }
@@ -233,9 +253,61 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         });
     }
 
+    /**
+     * Writes the timer index to {@link #timerState}: removes the lists of times that fired since the
+     * last barrier (they are at or behind the watermark, and every remaining timer is after it) and
+     * writes the lists that got entries.
+     */
+    @Override
+    void snapshotState() {
+        for (Iterator<Long> it = persistedTimes.iterator(); it.hasNext(); ) {
+            long t = it.next();
+            if (t > watermark) {
+                break;
+            }
+            if (!timers.containsKey(t)) {
+                for (int shard : timerState.shards()) {
+                    timerState.removeNamespace(shard, t);
+                }
+                it.remove();
+            }
+        }
+        for (long t : changedTimes) {
+            List<KeyRef<K>> refs = timers.get(t);
+            // backwards, so that a key listed twice keeps the position of its first entry
+            for (int i = refs.size() - 1; i >= 0; i--) {
+                KeyRef<K> ref = refs.get(i);
+                timerState.put(ref.shard(), t, ref.key(), (long) i);
+            }
+            persistedTimes.add(t);
+        }
+        changedTimes.clear();
+    }
+
+    /** Rebuilds the timer index from {@link #timerState}, each time's keys in their original order. */
+    @Override
+    void restoreState() {
+        TreeMap<Long, TreeMap<Long, KeyRef<K>>> byTime = new TreeMap<>();
+        for (int shard : timerState.shards()) {
+            for (Long t : timerState.namespaces(shard)) {
+                TreeMap<Long, KeyRef<K>> refs = byTime.computeIfAbsent(t, x -> new TreeMap<>());
+                timerState.forEach(shard, t, (key, position) -> refs.put(position, new KeyRef<>(shard, key)));
+            }
+        }
+        for (Map.Entry<Long, TreeMap<Long, KeyRef<K>>> e : byTime.entrySet()) {
+            timers.put(e.getKey(), new ArrayList<>(e.getValue().values()));
+            persistedTimes.add(e.getKey());
+        }
+    }
+
     @Override
     void releaseState() {
-        state.clear();
+        if (!durable) {
+            state.clear();
+            timerState.clear();
+        }
         timers.clear();
+        changedTimes.clear();
+        persistedTimes.clear();
     }
 }

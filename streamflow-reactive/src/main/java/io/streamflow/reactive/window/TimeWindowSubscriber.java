@@ -23,6 +23,10 @@ import java.util.TreeSet;
  * {@link AggregateFunction#merge} when it fires. A record is late when the last window holding its
  * slice has fired. Every other configuration keeps one accumulator per window, because triggers
  * and lateness need per-window pane bookkeeping.
+ * <p>
+ * Checkpoints: every state value is put after each change, so a barrier only writes the
+ * watermark; on start the index of live windows (or slices) is rebuilt from the namespaces of
+ * the keyed state.
  */
 final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
@@ -45,7 +49,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                          WindowOperator<K, V> spec, TimeWindowAssigner assigner, AggregateFunction<V, A, R> fn) {
         super(actual, spec, fn);
         this.assigner = assigner;
-        this.state = settings.stateBackendOrHeap().keyedState(name, "windows");
+        this.state = backend.keyedState(name, "windows");
         this.sharded = settings.shardBySourcePartition();
         int n = assigner.maxWindowsPerRecord();
         this.starts = new long[n];
@@ -129,8 +133,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             if (!add(st, r)) {
                 return;
             }
-            state.put(shard, w, key, st);
             afterAdd(shard, key, start, end, st);
+            state.put(shard, w, key, st); // after afterAdd: a LATE or EARLY pane updates the state too
         }
         if (!accepted) {
             late(r, lastStart, lastEnd);
@@ -236,9 +240,25 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
     }
 
+    /**
+     * Rebuilds {@link #live} from the namespaces (windows, or slices when sliced) that hold state.
+     * A window the uninterrupted operator also lists without state (its first record went to the
+     * dead-letter output) fires and purges nothing, so leaving it out changes no output.
+     */
+    @Override
+    void restoreState() {
+        for (int shard : state.shards()) {
+            for (TimeWindow w : state.namespaces(shard)) {
+                live.add(w);
+            }
+        }
+    }
+
     @Override
     void releaseState() {
-        state.clear();
+        if (!durable) {
+            state.clear();
+        }
         live.clear();
     }
 

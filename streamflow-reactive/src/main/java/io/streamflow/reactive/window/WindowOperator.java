@@ -28,7 +28,7 @@ import java.util.function.Function;
  * {@link WindowResult}.
  * <p>
  * Demand: the operator requests at most {@code prefetch} inputs ahead and emits firings lazily as
- * downstream requests them. On cancel, buffered inputs are discarded and the state is cleared. A
+ * downstream requests them. On cancel, buffered inputs are discarded and the state is cleared (kept, when the backend is durable). A
  * throwing aggregate function fails the pipeline or goes to the dead-letter output, by the
  * settings' {@link io.streamflow.reactive.ErrorPolicy}. A record with a {@code null} key is an
  * error of the same kind (did you forget {@code keyBy}?).

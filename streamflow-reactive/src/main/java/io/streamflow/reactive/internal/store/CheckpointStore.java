@@ -1,0 +1,454 @@
+package io.streamflow.reactive.internal.store;
+
+import io.streamflow.reactive.state.StateCodec;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.Page;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The checkpoint directory's state file: an MVStore with auto-commit off, in which each
+ * checkpoint is one commit holding the operators' state maps, the checkpoint's record (id,
+ * positions, entry counts, CRC) and the sink outbox.
+ * <p>
+ * Opening verifies the latest checkpoint: its record's CRC, every page of the state (pages carry
+ * CRCs of their keys and values, checked when read) and the entry count of every state map.
+ * When that fails, or the file does not open, the problem is reported and the store is rolled back
+ * to the previous checkpoint, which is verified the same way. Old versions stay readable for the
+ * store's retention time, which is kept at or above its default and at least three checkpoint
+ * intervals, so the previous checkpoint is still there.
+ */
+public final class CheckpointStore implements AutoCloseable {
+
+    /** Name of the state file in a checkpoint directory. */
+    public static final String FILE = "state.mv";
+    /**
+     * Written after each checkpoint is durable: its id. A store whose latest checkpoint is older
+     * lost its end (truncated, or its last commit did not reach the disk), which is reported.
+     */
+    static final String LATEST_FILE = "latest-checkpoint";
+    static final String CHECKPOINTS = "streamflow.checkpoints";
+    static final String OUTBOX = "streamflow.outbox";
+    private static final int KEEP_RECORDS = 100;
+    private static final int CACHE_MB = 64;
+
+    /** File system scheme for the state file ({@code null}: the default); for fault-injection tests. */
+    private static volatile String scheme;
+
+    private final Path file;
+    private final MVStore store;
+    private final DurableStateBackend backend;
+    private final MVMap<byte[], Object> checkpoints;
+    private final MVMap<byte[], Object> outbox;
+    private CheckpointRecord latest;
+    private long outboxSeq;
+
+    private CheckpointStore(Path file, MVStore store, DurableStateBackend backend, CheckpointRecord latest) {
+        this.file = file;
+        this.store = store;
+        this.backend = backend;
+        this.latest = latest;
+        this.checkpoints = backend.openMap(CHECKPOINTS);
+        this.outbox = backend.openMap(OUTBOX);
+        byte[] last = outbox.lastKey();
+        this.outboxSeq = last == null ? 0 : ByteBuffer.wrap(last).getLong(8) + 1;
+    }
+
+    /**
+     * Opens (or creates) the state file of {@code directory} and restores its latest valid
+     * checkpoint; {@code report} is told about every checkpoint that failed verification.
+     */
+    public static CheckpointStore open(Path directory, Map<Class<?>, StateCodec<?>> codecs, long intervalMillis,
+                                       Consumer<String> report) {
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create checkpoint directory " + directory, e);
+        }
+        Path file = directory.resolve(FILE);
+        boolean existed = Files.exists(file);
+        MVStore store;
+        try {
+            store = openStore(file);
+        } catch (RuntimeException | AssertionError e) {
+            if (!existed) {
+                throw new IllegalStateException("cannot create the state file " + file + ": " + e.getMessage(), e);
+            }
+            report.accept("the state file " + file + " does not open (" + e + "); recovering the newest complete "
+                    + "checkpoint in it");
+            try {
+                store = reopenForRecovery(file, report);
+            } catch (RuntimeException again) {
+                again.addSuppressed(e);
+                throw new IllegalStateException("the state file " + file + " does not open, not even without its "
+                        + "newest commits: " + again.getMessage(), again);
+            }
+        }
+        int retention = (int) Math.min(Integer.MAX_VALUE, Math.max(store.getRetentionTime(), 3 * intervalMillis));
+        store.setRetentionTime(retention);
+        DurableStateBackend backend = null;
+        CheckpointRecord latest = null;
+        for (;;) {
+            CheckpointRecord candidate = null;
+            String problem;
+            try {
+                backend = DurableStateBackend.open(store, codecs);
+                candidate = readLatest(backend);
+                problem = candidate == null ? null : verify(store, backend, candidate);
+            } catch (RuntimeException | AssertionError e) {
+                // AssertionError: MVStore's own consistency assertions, when enabled, on damaged pages
+                problem = "it cannot be read: " + e;
+            }
+            if (problem == null) {
+                latest = candidate;
+                break;
+            }
+            long version = store.getCurrentVersion();
+            long previous = candidate != null ? candidate.previousVersion() : version - 1;
+            report.accept("latest checkpoint" + (candidate == null ? "" : " " + candidate.id()) + " (store version "
+                    + version + ") is damaged: " + problem + "; using the previous checkpoint (store version "
+                    + Math.max(previous, 0) + ")");
+            if (previous <= 0) {
+                store.rollbackTo(0);
+                backend = DurableStateBackend.open(store, codecs);
+                break;
+            }
+            store.rollbackTo(previous);
+        }
+        long noted = readNoted(directory.resolve(LATEST_FILE));
+        long restoredId = latest == null ? 0 : latest.id();
+        if (noted > restoredId) {
+            report.accept("checkpoint " + noted + " was completed but the state file ends "
+                    + (latest == null ? "before any checkpoint" : "at checkpoint " + restoredId)
+                    + " (truncated, or its last commits did not reach the disk); using "
+                    + (latest == null ? "no checkpoint" : "checkpoint " + restoredId));
+        }
+        CheckpointStore cs = new CheckpointStore(file, store, backend, latest);
+        if (noted != restoredId && !store.isReadOnly()) {
+            cs.noteLatest();
+        }
+        return cs;
+    }
+
+    private static long readNoted(Path f) {
+        try {
+            String s = Files.readString(f).trim();
+            return s.isEmpty() ? 0 : Long.parseLong(s);
+        } catch (IOException | NumberFormatException e) {
+            return 0; // absent or unreadable: nothing to compare with
+        }
+    }
+
+    /** Notes the latest durable checkpoint's id next to the state file (replaced atomically). */
+    private void noteLatest() {
+        Path dir = file.getParent();
+        Path tmp = dir.resolve(LATEST_FILE + ".tmp");
+        try {
+            Files.writeString(tmp, Long.toString(latest == null ? 0 : latest.id()));
+            Files.move(tmp, dir.resolve(LATEST_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(LATEST_FILE), e);
+        }
+    }
+
+    /**
+     * Makes the store open its file through the MVStore file system registered under
+     * {@code fileSystemScheme} (for example one that fails writes like a full disk); {@code null}
+     * restores the default. For fault-injection tests.
+     */
+    public static void useFileSystem(String fileSystemScheme) {
+        scheme = fileSystemScheme;
+    }
+
+    private static String fileName(Path file) {
+        String s = scheme;
+        return s == null ? file.toString() : s + ":" + file;
+    }
+
+    private static MVStore openStore(Path file) {
+        // autoCommitBufferSize(0): without it MVStore still commits by itself once unsaved changes pass
+        // a memory threshold, inside a put on an operator thread, which would split a checkpoint
+        MVStore.Builder b = new MVStore.Builder().fileName(fileName(file)).autoCommitDisabled()
+                .autoCommitBufferSize(0).cacheSize(CACHE_MB);
+        return b.open();
+    }
+
+    /**
+     * Recovers a state file that does not open: its newest chunk (the latest commit, found by its
+     * header) is hidden by blanking its header and footer, so that the store opens at the commit
+     * before it; repeated while it still does not open. The file is first replaced by a copy of
+     * itself, because a store that failed to open may keep the original locked in this process.
+     */
+    private static MVStore reopenForRecovery(Path file, Consumer<String> report) {
+        Path copy = file.resolveSibling(FILE + ".recovering");
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                String hidden = hideNewestChunk(copy);
+                Files.move(copy, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                if (hidden == null) {
+                    break;
+                }
+                report.accept("hid the newest commit of " + file + " (" + hidden + ")");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + file + " for recovery", e);
+            }
+            try {
+                return openStore(file);
+            } catch (RuntimeException | AssertionError e) {
+                last = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            }
+        }
+        throw last != null ? last : new IllegalStateException("no commit of " + file + " could be opened");
+    }
+
+    private static final int BLOCK = 4096;
+
+    /** Blanks the header and footer of the chunk with the highest id; @return its header, or null if none */
+    private static String hideNewestChunk(Path f) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            long bestId = -1;
+            long bestBlock = -1;
+            long bestLen = 0;
+            String bestHeader = null;
+            ByteBuffer buf = ByteBuffer.allocate(256);
+            for (long block = 2; block * BLOCK < size; block++) {
+                buf.clear();
+                ch.read(buf, block * BLOCK);
+                String head = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.ISO_8859_1);
+                if (!head.startsWith("chunk:")) {
+                    continue;
+                }
+                int nl = head.indexOf('\n');
+                String header = nl < 0 ? head : head.substring(0, nl);
+                try {
+                    Map<String, String> m = org.h2.mvstore.DataUtils.parseMap(header);
+                    long id = Long.parseLong(m.get("chunk"), 16);
+                    if (id > bestId) {
+                        bestId = id;
+                        bestBlock = block;
+                        bestLen = Long.parseLong(m.get("len"), 16);
+                        bestHeader = header;
+                    }
+                } catch (RuntimeException notAHeader) {
+                    // damaged or not a chunk header: not a candidate
+                }
+            }
+            if (bestId < 0) {
+                return null;
+            }
+            ByteBuffer zeros = ByteBuffer.allocate(BLOCK);
+            ch.write(zeros, bestBlock * BLOCK);
+            long footer = (bestBlock + bestLen) * BLOCK - BLOCK;
+            if (bestLen > 1 && footer < size) {
+                zeros.clear();
+                ch.write(zeros, footer);
+            }
+            ch.force(true);
+            return bestHeader;
+        }
+    }
+
+    private static CheckpointRecord readLatest(DurableStateBackend backend) {
+        MVMap<byte[], Object> records = backend.openMap(CHECKPOINTS);
+        byte[] last = records.lastKey();
+        if (last == null) {
+            return null;
+        }
+        Object r = records.get(last);
+        if (!(r instanceof CheckpointRecord rec)) {
+            throw new IllegalStateException("checkpoint record is " + r);
+        }
+        return rec;
+    }
+
+    /** @return {@code null} when the checkpoint is intact, else what is wrong */
+    private static String verify(MVStore store, DurableStateBackend backend, CheckpointRecord rec) {
+        if (!rec.intact()) {
+            return "its record fails its CRC";
+        }
+        if (rec.version() != store.getCurrentVersion()) {
+            return "its record says store version " + rec.version() + " but the store is at "
+                    + store.getCurrentVersion();
+        }
+        for (String name : store.getMapNames()) {
+            if (backend.isOwnMap(name)) {
+                readAllPages(backend.openMap(name).getRootPage());
+            }
+        }
+        for (Map.Entry<String, Long> e : rec.stateEntries().entrySet()) {
+            long size = backend.openMap(e.getKey()).sizeAsLong();
+            if (size != e.getValue()) {
+                return "state " + e.getKey() + " has " + size + " entries, its checkpoint recorded " + e.getValue();
+            }
+        }
+        for (String name : store.getMapNames()) {
+            if (backend.isStateMap(name) && !rec.stateEntries().containsKey(name)
+                    && backend.openMap(name).sizeAsLong() != 0) {
+                return "state " + name + " is not in its checkpoint record";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Reads every page of the map's current version. Reading decodes each page, which checks its
+     * key and value CRCs and MVStore's page header checks; a damaged chunk entry of the store's
+     * layout makes a page unreadable too. This costs a read of the whole state at open, which is
+     * what makes a damaged byte anywhere in the state detectable before anything is emitted.
+     */
+    private static void readAllPages(Page<byte[], Object> page) {
+        if (page.isLeaf()) {
+            return;
+        }
+        int n = page.getRawChildPageCount();
+        for (int i = 0; i < n; i++) {
+            readAllPages(page.getChildPage(i));
+        }
+    }
+
+    public DurableStateBackend backend() {
+        return backend;
+    }
+
+    /** @return the latest committed checkpoint, {@code null} before the first */
+    public CheckpointRecord latest() {
+        return latest;
+    }
+
+    /** Adds a sink record to the outbox of checkpoint {@code id} (committed with it). */
+    public void appendOutbox(long id, Object value) {
+        backend.types().checkEncodable(value); // a value that fails to encode during the commit would close the store
+        outbox.put(ByteBuffer.allocate(16).putLong(id).putLong(outboxSeq++).array(), value);
+    }
+
+    /** @return the outbox of committed checkpoints (delivery pending), by checkpoint id */
+    public TreeMap<Long, List<Object>> outbox() {
+        TreeMap<Long, List<Object>> out = new TreeMap<>();
+        long committed = latest == null ? 0 : latest.id();
+        Iterator<Map.Entry<byte[], Object>> it = outbox.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<byte[], Object> e = it.next();
+            long id = ByteBuffer.wrap(e.getKey()).getLong(0);
+            if (id > committed) {
+                break;
+            }
+            out.computeIfAbsent(id, k -> new ArrayList<>()).add(e.getValue());
+        }
+        return out;
+    }
+
+    /** Removes a delivered checkpoint's outbox (the removal is committed with the next checkpoint). */
+    public void removeOutbox(long id) {
+        byte[] from = ByteBuffer.allocate(16).putLong(id).putLong(0).array();
+        List<byte[]> keys = new ArrayList<>();
+        Iterator<byte[]> it = outbox.keyIterator(from);
+        while (it.hasNext()) {
+            byte[] k = it.next();
+            if (ByteBuffer.wrap(k).getLong(0) != id) {
+                break;
+            }
+            keys.add(k);
+        }
+        for (byte[] k : keys) {
+            outbox.remove(k);
+        }
+    }
+
+    /**
+     * Commits checkpoint {@code id}: the state as it is now, the outbox, and the checkpoint record.
+     * The caller makes sure no operator changes state during the call.
+     */
+    public CheckpointRecord commit(long id, long timeMillis, Map<String, Map<Integer, Long>> positions) {
+        Map<String, Long> entries = new TreeMap<>();
+        List<String> operators = new ArrayList<>(new java.util.TreeSet<>(backend.operatorNames()));
+        for (Map.Entry<String, Long> e : backend.stateSizes().entrySet()) {
+            if (backend.isStateMap(e.getKey())) {
+                entries.put(e.getKey(), e.getValue());
+            }
+        }
+        long version = store.getCurrentVersion() + 1;
+        long previous = latest == null ? 0 : latest.version();
+        long fileBytes = fileSize();
+        Map<String, Map<Integer, Long>> sortedPositions = new TreeMap<>();
+        positions.forEach((k, v) -> sortedPositions.put(k, new TreeMap<>(v)));
+        long crc = CheckpointRecord.crcOf(id, timeMillis, sortedPositions, operators, entries, outbox.sizeAsLong(),
+                version, previous, fileBytes);
+        CheckpointRecord rec = new CheckpointRecord(id, timeMillis, sortedPositions, operators, entries,
+                outbox.sizeAsLong(), version, previous, fileBytes, crc);
+        checkpoints.put(ByteBuffer.allocate(8).putLong(id).array(), rec);
+        while (checkpoints.sizeAsLong() > KEEP_RECORDS) {
+            checkpoints.remove(checkpoints.firstKey());
+        }
+        long stored = store.commit();
+        if (stored != version) {
+            throw new IllegalStateException("checkpoint " + id + " was stored as version " + stored + ", expected "
+                    + version);
+        }
+        latest = rec;
+        return rec;
+    }
+
+    /** Forces the file to disk, then notes the latest checkpoint as durable. */
+    public void sync() {
+        store.sync();
+        noteLatest();
+    }
+
+    private long fileSize() {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Closes the file, dropping every change after the last checkpoint. */
+    @Override
+    public void close() {
+        if (store.isClosed()) {
+            return;
+        }
+        try {
+            store.rollback();
+            store.close();
+        } catch (RuntimeException e) {
+            store.closeImmediately();
+        }
+    }
+
+    /** @return the checkpoint records of {@code directory}, oldest first (the store is not changed) */
+    public static List<CheckpointRecord> list(Path directory) {
+        Path file = directory.resolve(FILE);
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        MVStore store = new MVStore.Builder().fileName(file.toString()).readOnly().open();
+        try {
+            DurableStateBackend backend = DurableStateBackend.open(store, Map.of());
+            List<CheckpointRecord> out = new ArrayList<>();
+            for (Object o : backend.openMap(CHECKPOINTS).values()) {
+                out.add((CheckpointRecord) o);
+            }
+            return out;
+        } finally {
+            store.closeImmediately();
+        }
+    }
+}

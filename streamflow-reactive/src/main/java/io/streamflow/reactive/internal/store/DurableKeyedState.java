@@ -1,0 +1,333 @@
+package io.streamflow.reactive.internal.store;
+
+import io.streamflow.reactive.state.KeyedState;
+import org.h2.mvstore.Cursor;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStoreException;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+
+/**
+ * Keyed state in one MVStore map. The map's key is the composite
+ * {@code shard (4 bytes, big-endian) | namespace length (varint) | namespace | key}, with namespace
+ * and key in the canonical {@link StateTypes} encoding, so all entries of a shard, and of a
+ * namespace within it, are contiguous in the byte order of the map: namespaces, shards and
+ * namespace removal are range scans, and {@link #shards()} jumps from shard to shard.
+ * <p>
+ * Values are kept as objects in the map's pages and serialised when a commit writes them, so
+ * {@link #get} returns the stored instance (as the heap backend does); an operator that changes
+ * it must {@link #put} it again, and must not change it while a commit runs. {@link #put} checks
+ * that the value can be serialised and fails at once if not.
+ * <p>
+ * Damaged pages are reported as {@link StateCorruptedException}, state this build cannot read as
+ * {@link StateIncompatibleException}. Not thread-safe: one operator uses it at a time (commits
+ * may run on another thread while the operator is paused).
+ *
+ * @param <K> key type
+ * @param <N> namespace type
+ * @param <S> value type
+ */
+public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
+
+    private static final int CACHE = 8;
+
+    private final MVMap<byte[], Object> map;
+    private final StateTypes types;
+    private final String mapName;
+    private final ByteSink scratch = new ByteSink(64);
+    private final ByteSink nsScratch = new ByteSink(32);
+
+    /** Encoded {@code shard | namespace} prefixes of the namespaces used last. */
+    private final int[] cachedShard = new int[CACHE];
+    private final Object[] cachedNamespace = new Object[CACHE];
+    private final byte[][] cachedPrefix = new byte[CACHE][];
+    private int cacheNext;
+
+    /** The composite key built last (an operator typically gets, then puts, the same key). */
+    private Object lastKey;
+    private byte[] lastPrefix;
+    private byte[] lastComposite;
+
+    /**
+     * @param map   the map (opened with {@link StateTypes#mapBuilder})
+     * @param types the serialisation of the map's store
+     */
+    public DurableKeyedState(MVMap<byte[], Object> map, StateTypes types) {
+        this.map = Objects.requireNonNull(map, "map");
+        this.types = Objects.requireNonNull(types, "types");
+        this.mapName = map.getName();
+    }
+
+    /** @return the name of the map holding this state */
+    public String mapName() {
+        return mapName;
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    private static void checkShard(int shard) {
+        if (shard < 0) {
+            throw new IllegalArgumentException("shard must be >= 0, was " + shard);
+        }
+    }
+
+    private byte[] prefix(int shard, N namespace) {
+        checkShard(shard);
+        Objects.requireNonNull(namespace, "namespace");
+        for (int i = 0; i < CACHE; i++) {
+            byte[] p = cachedPrefix[i];
+            if (p != null && cachedShard[i] == shard) {
+                Object ns = cachedNamespace[i];
+                if (ns == namespace || ns.equals(namespace)) {
+                    return p;
+                }
+            }
+        }
+        nsScratch.reset();
+        types.write(namespace, nsScratch, StateTypes.CANONICAL, 0);
+        scratch.reset();
+        scratch.putIntBE(shard);
+        scratch.putVarInt(nsScratch.size());
+        scratch.putBytes(nsScratch.array(), 0, nsScratch.size());
+        byte[] p = scratch.toByteArray();
+        int slot = cacheNext;
+        cacheNext = (slot + 1) % CACHE;
+        cachedShard[slot] = shard;
+        cachedNamespace[slot] = namespace;
+        cachedPrefix[slot] = p;
+        return p;
+    }
+
+    private byte[] composite(int shard, N namespace, K key) {
+        Objects.requireNonNull(key, "key");
+        byte[] prefix = prefix(shard, namespace);
+        if (prefix == lastPrefix && (key == lastKey || key.equals(lastKey))) {
+            return lastComposite;
+        }
+        scratch.reset();
+        scratch.putBytes(prefix, 0, prefix.length);
+        types.write(key, scratch, StateTypes.CANONICAL, 0);
+        byte[] ck = scratch.toByteArray();
+        lastKey = key;
+        lastPrefix = prefix;
+        lastComposite = ck;
+        return ck;
+    }
+
+    private static byte[] shardKey(int shard) {
+        return new byte[]{(byte) (shard >>> 24), (byte) (shard >>> 16), (byte) (shard >>> 8), (byte) shard};
+    }
+
+    private static int shardOf(byte[] k) {
+        return ((k[0] & 0xFF) << 24) | ((k[1] & 0xFF) << 16) | ((k[2] & 0xFF) << 8) | (k[3] & 0xFF);
+    }
+
+    private static boolean startsWith(byte[] k, byte[] prefix) {
+        return k.length >= prefix.length
+                && Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    /** @return the smallest key above every key that starts with {@code k[0, len)}, or {@code null} */
+    private static byte[] successor(byte[] k, int len) {
+        int n = len;
+        while (n > 0 && k[n - 1] == (byte) 0xFF) {
+            n--;
+        }
+        if (n == 0) {
+            return null;
+        }
+        byte[] s = Arrays.copyOf(k, n);
+        s[n - 1]++;
+        return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    private K keyAt(byte[] k, int prefixLength) {
+        return (K) types.decodeKey(k, prefixLength, k.length - prefixLength);
+    }
+
+    private RuntimeException translate(MVStoreException e) {
+        return StoreErrors.translate(e, mapName);
+    }
+
+    // ------------------------------------------------------------------ KeyedState
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public S get(int shard, N namespace, K key) {
+        byte[] ck = composite(shard, namespace, key);
+        try {
+            return (S) map.get(ck);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UnsupportedStateTypeException when the value (or something in it) cannot be stored
+     * @throws NullPointerException          when the value is {@code null} (use {@link #remove})
+     */
+    @Override
+    public void put(int shard, N namespace, K key, S value) {
+        Objects.requireNonNull(value, "value (use remove to delete an entry)");
+        byte[] ck = composite(shard, namespace, key);
+        types.checkEncodable(value);
+        try {
+            map.put(ck, value);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public S remove(int shard, N namespace, K key) {
+        byte[] ck = composite(shard, namespace, key);
+        try {
+            return (S) map.remove(ck);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void forEach(int shard, N namespace, BiConsumer<? super K, ? super S> visitor) {
+        byte[] prefix = prefix(shard, namespace);
+        try {
+            Cursor<byte[], Object> c = map.cursor(prefix);
+            while (c.hasNext()) {
+                byte[] k = c.next();
+                if (!startsWith(k, prefix)) {
+                    break;
+                }
+                visitor.accept(keyAt(k, prefix.length), (S) c.getValue());
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public Iterable<K> keys(int shard, N namespace) {
+        byte[] prefix = prefix(shard, namespace);
+        List<K> out = new ArrayList<>();
+        try {
+            Cursor<byte[], Object> c = map.cursor(prefix);
+            while (c.hasNext()) {
+                byte[] k = c.next();
+                if (!startsWith(k, prefix)) {
+                    break;
+                }
+                out.add(keyAt(k, prefix.length));
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return out;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Iterable<N> namespaces(int shard) {
+        checkShard(shard);
+        List<N> out = new ArrayList<>();
+        try {
+            byte[] k = map.ceilingKey(shardKey(shard));
+            while (k != null && shardOf(k) == shard) {
+                ByteSource in = new ByteSource(k, 4, k.length - 4, "a key of state map '" + mapName + "'");
+                int len = in.getLength(1);
+                int start = in.position();
+                out.add((N) types.decodeKey(k, start, len));
+                byte[] next = successor(k, start + len);
+                k = next == null ? null : map.ceilingKey(next);
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return out;
+    }
+
+    @Override
+    public void removeNamespace(int shard, N namespace) {
+        byte[] prefix = prefix(shard, namespace);
+        try {
+            // the cursor walks the map as it was when created, so removing while walking is safe
+            Cursor<byte[], Object> c = map.cursor(prefix);
+            while (c.hasNext()) {
+                byte[] k = c.next();
+                if (!startsWith(k, prefix)) {
+                    break;
+                }
+                map.remove(k);
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public int[] shards() {
+        int[] out = new int[4];
+        int n = 0;
+        try {
+            byte[] k = map.firstKey();
+            while (k != null) {
+                int s = shardOf(k);
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, n * 2);
+                }
+                out[n++] = s;
+                k = s == Integer.MAX_VALUE ? null : map.ceilingKey(shardKey(s + 1));
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    @Override
+    public boolean existsInOtherShard(int shard, N namespace, K key) {
+        byte[] probe = composite(shard, namespace, key).clone();
+        try {
+            byte[] k = map.firstKey();
+            while (k != null) {
+                int s = shardOf(k);
+                if (s != shard) {
+                    probe[0] = k[0];
+                    probe[1] = k[1];
+                    probe[2] = k[2];
+                    probe[3] = k[3];
+                    if (map.containsKey(probe)) {
+                        return true;
+                    }
+                }
+                k = s == Integer.MAX_VALUE ? null : map.ceilingKey(shardKey(s + 1));
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return false;
+    }
+
+    @Override
+    public long size() {
+        return map.sizeAsLong();
+    }
+
+    @Override
+    public void clear() {
+        map.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "DurableKeyedState[" + mapName + ", " + map.sizeAsLong() + " entries]";
+    }
+}

@@ -1,0 +1,19 @@
+package io.streamflow.reactive.internal.store;
+
+/**
+ * Durable state that this build cannot read although it is intact: the store was written with
+ * another format version, or a class stored in it has changed its layout (record components,
+ * fields, codec or codec version) or no longer exists.
+ */
+public class StateIncompatibleException extends IllegalStateException {
+
+    private static final long serialVersionUID = 1L;
+
+    public StateIncompatibleException(String message) {
+        super(message);
+    }
+
+    public StateIncompatibleException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

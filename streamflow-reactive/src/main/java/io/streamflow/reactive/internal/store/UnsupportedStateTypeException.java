@@ -1,0 +1,36 @@
+package io.streamflow.reactive.internal.store;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * A value that durable state cannot store: its class is neither built in, nor a record, nor an
+ * enum, nor one of ours, nor registered with a {@link io.streamflow.reactive.state.StateCodec}.
+ * The message names the class and where in the stored value it was found.
+ */
+public final class UnsupportedStateTypeException extends IllegalArgumentException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Deque<String> path = new ArrayDeque<>();
+
+    public UnsupportedStateTypeException(String message) {
+        super(message);
+    }
+
+    public UnsupportedStateTypeException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** Adds the field (or element) through which the unsupported value was reached; returns this. */
+    UnsupportedStateTypeException at(String step) {
+        path.addFirst(step);
+        return this;
+    }
+
+    @Override
+    public String getMessage() {
+        String m = super.getMessage();
+        return path.isEmpty() ? m : m + " (found at " + String.join(" -> ", path) + ")";
+    }
+}
