@@ -72,6 +72,12 @@ import java.util.function.LongFunction;
  * CRC; the store's pages carry CRCs of their contents too. Then the file is synced, and only then
  * is the outbox delivered to the {@link OutboxSink}. One checkpoint is in flight at a time.
  * <p>
+ * State changes stay on the heap until a checkpoint writes them, so a checkpoint is also taken
+ * early once they hold {@link Builder#maxUncommittedBytes} (an eighth of the heap by default):
+ * state may be many times larger than the heap. After each checkpoint, chunks of the state file
+ * that are less than half full are rewritten a little at a time, so the file stays bounded when
+ * the live state is.
+ * <p>
  * On open, the latest checkpoint is verified (its record's CRC, the CRC of every page of the state,
  * its entry counts); if it fails, or the file is truncated or does not open, that is logged,
  * counted in {@code streamflow.checkpoint.restore.fallbacks} and the previous checkpoint is used.
@@ -114,6 +120,8 @@ public final class Checkpointing implements AutoCloseable {
     private long nextBarrierId;
     private boolean inFlight;
     private boolean triggerAgain;
+    /** Uncommitted changes passed their limit: a checkpoint is due now (guarded by {@code lock}). */
+    private boolean pressureDue;
     private CheckpointBarrier<?, ?> dueBarrier;
     private Disposable ticker;
     private final List<Waiter> waiters = new ArrayList<>();
@@ -137,6 +145,12 @@ public final class Checkpointing implements AutoCloseable {
             fallbacks.increment();
         });
         this.backend = new ClaimingBackend(store.backend());
+        store.backend().onUncommitted(b.maxUncommittedBytes, () -> {
+            synchronized (lock) {
+                pressureDue = true;
+            }
+            tick(false);
+        });
         CheckpointRecord latest = store.latest();
         this.restored = latest == null ? null : info(latest);
         this.nextBarrierId = latest == null ? 1 : latest.id() + 1;
@@ -332,9 +346,10 @@ public final class Checkpointing implements AutoCloseable {
             if (inFlight || source == null || source.wake == null || source.ended) {
                 return;
             }
-            if (!periodic && waiters.isEmpty()) {
+            if (!periodic && waiters.isEmpty() && !pressureDue) {
                 return;
             }
+            pressureDue = false;
             long id = nextBarrierId++;
             inFlight = true;
             dueBarrier = Barriers.create(id, new CheckpointSignal(id));
@@ -348,7 +363,7 @@ public final class Checkpointing implements AutoCloseable {
         boolean again;
         synchronized (lock) {
             inFlight = false;
-            again = triggerAgain;
+            again = triggerAgain || pressureDue;
             triggerAgain = false;
             waiters.removeIf(w -> {
                 if (w.id <= id) {
@@ -536,6 +551,7 @@ public final class Checkpointing implements AutoCloseable {
             epoch = id + 1;
             duration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             completed.increment();
+            store.compact(); // while the operators go on; the next checkpoint writes what it moved
             for (Map.Entry<Long, List<Object>> e : store.outbox().entrySet()) {
                 deliver(e.getKey(), e.getValue());
             }
@@ -606,6 +622,7 @@ public final class Checkpointing implements AutoCloseable {
     public static final class Builder {
         private final Path directory;
         private Duration interval = DEFAULT_INTERVAL;
+        private long maxUncommittedBytes = Runtime.getRuntime().maxMemory() / 8;
         private Scheduler scheduler = Schedulers.parallel();
         private MeterRegistry registry = new SimpleMeterRegistry();
         private String pipeline = "default";
@@ -622,6 +639,20 @@ public final class Checkpointing implements AutoCloseable {
                 throw new IllegalArgumentException("checkpoint interval must be >= 0, was " + newInterval);
             }
             this.interval = newInterval;
+            return this;
+        }
+
+        /**
+         * Takes a checkpoint before its interval is up once the state changes not yet committed
+         * hold about this much memory (default: an eighth of the maximum heap; 0: never). Changes
+         * stay on the heap until their checkpoint writes them, so this bounds the heap that state
+         * needs however large the state is.
+         */
+        public Builder maxUncommittedBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("maxUncommittedBytes must be >= 0, was " + bytes);
+            }
+            this.maxUncommittedBytes = bytes;
             return this;
         }
 

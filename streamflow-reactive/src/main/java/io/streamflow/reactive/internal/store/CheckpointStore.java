@@ -42,9 +42,15 @@ public final class CheckpointStore implements AutoCloseable {
     static final String OUTBOX = "streamflow.outbox";
     private static final int KEEP_RECORDS = 100;
     private static final int CACHE_MB = 64;
+    /** Chunks less full than this (in %) are rewritten after a checkpoint, so the file stays bounded. */
+    static final int COMPACT_FILL_RATE = 50;
+    /** At most this many bytes of live pages are rewritten per checkpoint. */
+    static final int COMPACT_WRITE_BYTES = 16 << 20;
 
     /** File system scheme for the state file ({@code null}: the default); for fault-injection tests. */
     private static volatile String scheme;
+    /** Retention time in ms instead of the safe default ({@code -1}: the default); for tests only. */
+    private static volatile int retentionOverride = -1;
 
     private final Path file;
     private final MVStore store;
@@ -96,7 +102,7 @@ public final class CheckpointStore implements AutoCloseable {
             }
         }
         int retention = (int) Math.min(Integer.MAX_VALUE, Math.max(store.getRetentionTime(), 3 * intervalMillis));
-        store.setRetentionTime(retention);
+        store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
         DurableStateBackend backend = null;
         CheckpointRecord latest = null;
         for (;;) {
@@ -172,6 +178,15 @@ public final class CheckpointStore implements AutoCloseable {
         scheme = fileSystemScheme;
     }
 
+    /**
+     * Sets the store's retention time for stores opened after the call ({@code -1}: the safe
+     * default, at least 45 s). Space of old chunks is reused only after it; the previous checkpoint
+     * is kept by version in any case. For tests that watch the file size level off.
+     */
+    public static void useRetentionTime(int millis) {
+        retentionOverride = millis;
+    }
+
     private static String fileName(Path file) {
         String s = scheme;
         return s == null ? file.toString() : s + ":" + file;
@@ -180,8 +195,10 @@ public final class CheckpointStore implements AutoCloseable {
     private static MVStore openStore(Path file) {
         // autoCommitBufferSize(0): without it MVStore still commits by itself once unsaved changes pass
         // a memory threshold, inside a put on an operator thread, which would split a checkpoint
+        // the page cache is kept to an eighth of the heap, so state larger than the heap fits
+        int cacheMb = (int) Math.max(1, Math.min(CACHE_MB, Runtime.getRuntime().maxMemory() / 8 / (1 << 20)));
         MVStore.Builder b = new MVStore.Builder().fileName(fileName(file)).autoCommitDisabled()
-                .autoCommitBufferSize(0).cacheSize(CACHE_MB);
+                .autoCommitBufferSize(0).cacheSize(cacheMb);
         return b.open();
     }
 
@@ -402,7 +419,25 @@ public final class CheckpointStore implements AutoCloseable {
                     + version);
         }
         latest = rec;
+        backend.committed();
         return rec;
+    }
+
+    /**
+     * Rewrites the live pages of chunks that are less than half full (at most
+     * {@value #COMPACT_WRITE_BYTES} bytes), so that the space of old chunks can be reused and the
+     * file does not grow while the live state does not. It marks pages changed; they are written by
+     * the next checkpoint's commit. Safe while operators change state.
+     */
+    public void compact() {
+        if (!store.isClosed() && !store.isReadOnly()) {
+            store.compact(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
+        }
+    }
+
+    /** @return MVStore's estimate of the memory held by changes not yet committed */
+    public long uncommittedBytes() {
+        return store.getUnsavedMemory();
     }
 
     /** Forces the file to disk, then notes the latest checkpoint as durable. */

@@ -38,6 +38,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     private final MVMap<byte[], Object> map;
     private final StateTypes types;
     private final String mapName;
+    private final Runnable afterWrite;
     private final ByteSink scratch = new ByteSink(64);
     private final ByteSink nsScratch = new ByteSink(32);
 
@@ -57,8 +58,16 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
      * @param types the serialisation of the map's store
      */
     public DurableKeyedState(MVMap<byte[], Object> map, StateTypes types) {
+        this(map, types, () -> { });
+    }
+
+    /**
+     * @param afterWrite called after every change (cheap: it checks the store's uncommitted size)
+     */
+    DurableKeyedState(MVMap<byte[], Object> map, StateTypes types, Runnable afterWrite) {
         this.map = Objects.requireNonNull(map, "map");
         this.types = Objects.requireNonNull(types, "types");
+        this.afterWrite = Objects.requireNonNull(afterWrite, "afterWrite");
         this.mapName = map.getName();
     }
 
@@ -183,6 +192,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
         } catch (MVStoreException e) {
             throw translate(e);
         }
+        afterWrite.run();
     }
 
     @Override
@@ -193,6 +203,8 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
             return (S) map.remove(ck);
         } catch (MVStoreException e) {
             throw translate(e);
+        } finally {
+            afterWrite.run();
         }
     }
 
@@ -267,6 +279,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
                 }
                 map.remove(k);
             }
+            afterWrite.run();
         } catch (MVStoreException e) {
             throw translate(e);
         }

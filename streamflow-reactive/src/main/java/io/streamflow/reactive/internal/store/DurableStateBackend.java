@@ -36,6 +36,9 @@ public final class DurableStateBackend implements StateBackend {
     private final StateTypes types;
     private final ConcurrentHashMap<String, DurableKeyedState<?, ?, ?>> states = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, MVMap<byte[], Object>> maps = new ConcurrentHashMap<>();
+    private volatile long pressureLimit;
+    private volatile boolean pressureSignalled;
+    private volatile Runnable pressureListener = () -> { };
 
     /**
      * @param store an open store (auto-commit disabled)
@@ -67,7 +70,30 @@ public final class DurableStateBackend implements StateBackend {
     public <K, N, S> DurableKeyedState<K, N, S> keyedState(String operator, String name) {
         String mapName = stateMapName(operator, name);
         return (DurableKeyedState<K, N, S>) states.computeIfAbsent(mapName,
-                n -> new DurableKeyedState<>(openMap(n), types));
+                n -> new DurableKeyedState<>(openMap(n), types, this::afterWrite));
+    }
+
+    /**
+     * Calls {@code listener} once when the store's uncommitted changes reach {@code limitBytes}
+     * (MVStore's estimate of the memory they hold), until {@link #committed()}; {@code limitBytes}
+     * 0 turns it off. A checkpoint coordinator uses it to commit before the changes fill the heap.
+     */
+    public void onUncommitted(long limitBytes, Runnable listener) {
+        this.pressureListener = Objects.requireNonNull(listener, "listener");
+        this.pressureLimit = limitBytes;
+    }
+
+    /** The store was committed: the uncommitted-size listener may be called again. */
+    public void committed() {
+        pressureSignalled = false;
+    }
+
+    private void afterWrite() {
+        long limit = pressureLimit;
+        if (limit > 0 && !pressureSignalled && store.getUnsavedMemory() >= limit) {
+            pressureSignalled = true;
+            pressureListener.run();
+        }
     }
 
     /** @return the map of that name, opened (or created) with the state data types; cached */
