@@ -1,5 +1,7 @@
 package io.streamflow.benchmarks;
 
+import io.streamflow.benchmarks.checkpoint.CheckpointBench;
+
 import io.streamflow.benchmarks.flink.FlinkWindows;
 import io.streamflow.benchmarks.jmh.AllocationProfile;
 import io.streamflow.benchmarks.nexmark.NexmarkQuery;
@@ -71,6 +73,10 @@ public final class Harness {
             }
         }
         report.write();
+        if (o.checkpointMb > 0) {
+            CheckpointBench.write(CheckpointBench.run(Path.of("target", "checkpoint-bench"), o.checkpointMb, 200,
+                    "-Xmx8g", "-Xmx512m"), o.out, o.doc);
+        }
     }
 
     // ------------------------------------------------------------------ windowed workloads
@@ -227,6 +233,7 @@ public final class Harness {
         List<NexmarkQuery> nexmarkQueries = List.of(NexmarkQuery.values());
         boolean jmh = true;
         int latencySeconds = 30;
+        int checkpointMb = 1024;
         boolean quick;
         Path out = Path.of("results");
         String doc = "../docs/BENCHMARKS.md";
@@ -246,6 +253,7 @@ public final class Harness {
                     o.keys = List.of(10_000);
                     o.nexmarkEvents = 500_000;
                     o.latencySeconds = 3;
+                    o.checkpointMb = 64;
                     continue;
                 }
                 int eq = a.indexOf('=');
@@ -277,10 +285,11 @@ public final class Harness {
                             .map(s -> NexmarkQuery.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
                     case "jmh" -> o.jmh = Boolean.parseBoolean(value);
                     case "latency" -> o.latencySeconds = Integer.parseInt(value);
+                    case "checkpoint" -> o.checkpointMb = Integer.parseInt(value);
                     case "out" -> o.out = Path.of(value);
                     case "doc" -> o.doc = value;
                     default -> throw new IllegalArgumentException("unknown option '" + name + "'; known: events, "
-                            + "rounds, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, out, doc");
+                            + "rounds, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, checkpoint, out, doc");
                 }
             }
             if (o.rounds < 1 || o.events < 1) {
@@ -292,8 +301,8 @@ public final class Harness {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,d events x %d rounds, keys %s, disorder %s ms, %s, systems %s, "
-                            + "nexmark %,d events %s, jmh %s, latency %d s", events, rounds, keys, disorders,
-                    workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds);
+                            + "nexmark %,d events %s, jmh %s, latency %d s, checkpoint state %d MB", events, rounds, keys,
+                    disorders, workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds, checkpointMb);
         }
     }
 
