@@ -112,6 +112,7 @@ public final class Checkpointing implements AutoCloseable {
 
     private final Timer duration;
     private final Timer commitTime;
+    private final Timer pauseTime;
     private final Counter completed;
     private final Counter failed;
 
@@ -158,7 +159,11 @@ public final class Checkpointing implements AutoCloseable {
                 .description("from the barrier reaching the sink to the checkpoint being durable")
                 .tag("pipeline", b.pipeline).register(registry);
         this.commitTime = Timer.builder("streamflow.checkpoint.commit")
-                .description("store commit of a checkpoint: stateful operators wait this long at most for it")
+                .description("store commit of a checkpoint (its pages written, not yet synced)")
+                .tag("pipeline", b.pipeline).register(registry);
+        this.pauseTime = Timer.builder("streamflow.checkpoint.pause")
+                .description("from the barrier reaching the sink until the commit fixed its version: stateful "
+                        + "operators take no input meanwhile")
                 .tag("pipeline", b.pipeline).register(registry);
         this.completed = Counter.builder("streamflow.checkpoints").tag("result", "completed")
                 .tag("pipeline", b.pipeline).register(registry);
@@ -532,12 +537,19 @@ public final class Checkpointing implements AutoCloseable {
             }
             try {
                 try {
-                    store.commit(id, System.currentTimeMillis(), byName);
+                    // stateful operators go on as soon as the commit has fixed its version: what they
+                    // change after that belongs to the next checkpoint. They are woken on another
+                    // thread, so that their work does not run inside the commit.
+                    store.commit(id, System.currentTimeMillis(), byName, () -> {
+                        pauseTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                        if (signal != null) {
+                            Schedulers.boundedElastic().schedule(signal::done);
+                        }
+                    });
                 } finally {
-                    long committed = System.nanoTime();
-                    commitTime.record(committed - t0, TimeUnit.NANOSECONDS);
+                    commitTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                     if (signal != null) {
-                        signal.done(); // stateful operators go on; nothing after the barrier is in the commit
+                        signal.done();
                     }
                 }
                 store.sync();

@@ -31,6 +31,11 @@ final class ByteSource implements DataInput {
         return pos;
     }
 
+    /** @return the array read from (positions are offsets into it) */
+    byte[] array() {
+        return buf;
+    }
+
     int limit() {
         return limit;
     }

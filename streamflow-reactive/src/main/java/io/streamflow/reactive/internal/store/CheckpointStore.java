@@ -197,9 +197,20 @@ public final class CheckpointStore implements AutoCloseable {
         // a memory threshold, inside a put on an operator thread, which would split a checkpoint
         // the page cache is kept to an eighth of the heap, so state larger than the heap fits
         int cacheMb = (int) Math.max(1, Math.min(CACHE_MB, Runtime.getRuntime().maxMemory() / 8 / (1 << 20)));
-        MVStore.Builder b = new MVStore.Builder().fileName(fileName(file)).autoCommitDisabled()
-                .autoCommitBufferSize(0).cacheSize(cacheMb);
-        return b.open();
+        Map<String, Object> config = new java.util.HashMap<>();
+        config.put("cacheSize", cacheMb);
+        CommitFileStore fs = new CommitFileStore(config);
+        fs.open(fileName(file), false, null);
+        try {
+            return new MVStore.Builder().adoptFileStore(fs).autoCommitDisabled().autoCommitBufferSize(0).open();
+        } catch (RuntimeException | AssertionError e) {
+            try {
+                fs.close();
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -390,9 +401,30 @@ public final class CheckpointStore implements AutoCloseable {
 
     /**
      * Commits checkpoint {@code id}: the state as it is now, the outbox, and the checkpoint record.
-     * The caller makes sure no operator changes state during the call.
+     * The caller makes sure no operator changes state until the commit has fixed its version.
      */
     public CheckpointRecord commit(long id, long timeMillis, Map<String, Map<Integer, Long>> positions) {
+        return commit(id, timeMillis, positions, () -> { });
+    }
+
+    /**
+     * Commits checkpoint {@code id} like {@link #commit(long, long, Map)}; {@code snapshotTaken}
+     * runs (on this thread) as soon as the commit has fixed the new version, before its pages are
+     * written: from then on operators may change state again. It runs at the latest when the
+     * commit ends, also when it fails.
+     */
+    public CheckpointRecord commit(long id, long timeMillis, Map<String, Map<Integer, Long>> positions,
+                                   Runnable snapshotTaken) {
+        CommitFileStore fs = (CommitFileStore) store.getFileStore();
+        fs.beforeNextCommit(snapshotTaken);
+        try {
+            return commitNow(id, timeMillis, positions);
+        } finally {
+            fs.snapshotTaken();
+        }
+    }
+
+    private CheckpointRecord commitNow(long id, long timeMillis, Map<String, Map<Integer, Long>> positions) {
         Map<String, Long> entries = new TreeMap<>();
         List<String> operators = new ArrayList<>(new java.util.TreeSet<>(backend.operatorNames()));
         for (Map.Entry<String, Long> e : backend.stateSizes().entrySet()) {

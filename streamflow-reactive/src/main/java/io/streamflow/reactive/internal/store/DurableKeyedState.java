@@ -18,14 +18,15 @@ import java.util.function.BiConsumer;
  * namespace within it, are contiguous in the byte order of the map: namespaces, shards and
  * namespace removal are range scans, and {@link #shards()} jumps from shard to shard.
  * <p>
- * Values are kept as objects in the map's pages and serialised when a commit writes them, so
- * {@link #get} returns the stored instance (as the heap backend does); an operator that changes
- * it must {@link #put} it again, and must not change it while a commit runs. {@link #put} checks
- * that the value can be serialised and fails at once if not.
+ * {@link #put} encodes the value at once (failing at once if it cannot be stored) and keeps the
+ * bytes with the object ({@link StoredValue}); {@link #get} returns the stored instance (as the
+ * heap backend does), and a commit writes the bytes. So an operator that changes a value must
+ * {@link #put} it again to have the change checkpointed, and may change state while a commit
+ * writes the previous version.
  * <p>
  * Damaged pages are reported as {@link StateCorruptedException}, state this build cannot read as
  * {@link StateIncompatibleException}. Not thread-safe: one operator uses it at a time (commits
- * may run on another thread while the operator is paused).
+ * run on another thread).
  *
  * @param <K> key type
  * @param <N> namespace type
@@ -41,6 +42,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     private final Runnable afterWrite;
     private final ByteSink scratch = new ByteSink(64);
     private final ByteSink nsScratch = new ByteSink(32);
+    private final ByteSink valueScratch = new ByteSink(64);
 
     /** Encoded {@code shard | namespace} prefixes of the namespaces used last. */
     private final int[] cachedShard = new int[CACHE];
@@ -170,7 +172,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     public S get(int shard, N namespace, K key) {
         byte[] ck = composite(shard, namespace, key);
         try {
-            return (S) map.get(ck);
+            return (S) StoredValue.unwrap(map.get(ck));
         } catch (MVStoreException e) {
             throw translate(e);
         }
@@ -186,9 +188,10 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     public void put(int shard, N namespace, K key, S value) {
         Objects.requireNonNull(value, "value (use remove to delete an entry)");
         byte[] ck = composite(shard, namespace, key);
-        types.checkEncodable(value);
+        // encoded now: a commit writes these bytes, whatever happens to the object later
+        StoredValue stored = new StoredValue(types.encode(value, valueScratch), value);
         try {
-            map.put(ck, value);
+            map.put(ck, stored);
         } catch (MVStoreException e) {
             throw translate(e);
         }
@@ -200,7 +203,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     public S remove(int shard, N namespace, K key) {
         byte[] ck = composite(shard, namespace, key);
         try {
-            return (S) map.remove(ck);
+            return (S) StoredValue.unwrap(map.remove(ck));
         } catch (MVStoreException e) {
             throw translate(e);
         } finally {
@@ -219,7 +222,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
                 if (!startsWith(k, prefix)) {
                     break;
                 }
-                visitor.accept(keyAt(k, prefix.length), (S) c.getValue());
+                visitor.accept(keyAt(k, prefix.length), (S) StoredValue.unwrap(c.getValue()));
             }
         } catch (MVStoreException e) {
             throw translate(e);

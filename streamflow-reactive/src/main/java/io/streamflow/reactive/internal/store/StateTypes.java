@@ -315,7 +315,8 @@ public final class StateTypes {
     public MVMap.Builder<byte[], Object> mapBuilder(String mapName) {
         return new MVMap.Builder<byte[], Object>()
                 .keyType(new StateKeyType(mapName))
-                .valueType(new StateValueType(this, mapName));
+                .valueType(new StateValueType(this, mapName,
+                        mapName.startsWith(DurableStateBackend.STATE_MAP_PREFIX)));
     }
 
     /**
@@ -360,6 +361,13 @@ public final class StateTypes {
         ByteSink out = new ByteSink(64);
         write(value, out, 0, 0);
         return out.toByteArray();
+    }
+
+    /** {@link #encode} through a scratch sink the caller reuses (not thread-safe). */
+    byte[] encode(Object value, ByteSink scratch) {
+        scratch.reset();
+        write(value, scratch, 0, 0);
+        return scratch.toByteArray();
     }
 
     /** @return the value that {@link #encode} encoded */

@@ -10,27 +10,36 @@ import java.nio.ByteBuffer;
  * values of every leaf page are written as one block followed by a CRC32C, which is checked when
  * the page is read ({@link StateCorruptedException} naming the map when it does not match).
  * <p>
- * Values are serialised when MVStore writes a page, i.e. during a commit; a value must not be
- * changed while a commit runs, and must have been checked with
- * {@link StateTypes#checkEncodable} when it was put (a failure while writing a page closes the
+ * In keyed-state maps ({@code stored}) every value is a {@link StoredValue}, encoded when it was
+ * put: a commit copies its bytes, so operators may change state while a commit writes the previous
+ * version. In the library's own maps values are objects, serialised when MVStore writes a page
+ * (they must not change while a commit runs, and must have been checked with
+ * {@link StateTypes#checkEncodable} when they were put: a failure while writing a page closes the
  * store).
  */
 public final class StateValueType extends BasicDataType<Object> {
 
     private final StateTypes types;
     private final String mapName;
+    private final boolean stored;
 
     /**
      * @param types   the serialisation
      * @param mapName the map's name, for error messages
+     * @param stored  whether the map's values are {@link StoredValue}s (keyed state)
      */
-    public StateValueType(StateTypes types, String mapName) {
+    public StateValueType(StateTypes types, String mapName, boolean stored) {
         this.types = types;
         this.mapName = mapName;
+        this.stored = stored;
     }
 
     @Override
     public int getMemory(Object value) {
+        if (stored) {
+            // the bytes, and an object of about their size
+            return 2 * ((StoredValue) value).bytes.length + 48;
+        }
         return types.estimateMemory(value);
     }
 
@@ -42,6 +51,10 @@ public final class StateValueType extends BasicDataType<Object> {
     /** A single value, unframed (MVStore writes pages through the bulk method below). */
     @Override
     public void write(WriteBuffer buff, Object value) {
+        if (stored) {
+            buff.put(((StoredValue) value).bytes);
+            return;
+        }
         ByteSink body = PageBlock.sink();
         try {
             types.write(value, body, StateTypes.NO_REGISTER, 0);
@@ -68,7 +81,7 @@ public final class StateValueType extends BasicDataType<Object> {
         ByteSource in = new ByteSource(arr, off, len, "a value of state map '" + mapName + "'");
         Object v = types.read(in, 0);
         buff.position(pos + (in.position() - off));
-        return v;
+        return stored ? new StoredValue(java.util.Arrays.copyOfRange(arr, off, in.position()), v) : v;
     }
 
     /** The values of one leaf page: one block with its CRC. */
@@ -78,7 +91,12 @@ public final class StateValueType extends BasicDataType<Object> {
         ByteSink body = PageBlock.sink();
         try {
             for (int i = 0; i < len; i++) {
-                types.write(values[i], body, StateTypes.NO_REGISTER, 0);
+                if (stored) {
+                    byte[] b = ((StoredValue) values[i]).bytes;
+                    body.putBytes(b, 0, b.length);
+                } else {
+                    types.write(values[i], body, StateTypes.NO_REGISTER, 0);
+                }
             }
             PageBlock.write(buff, body, len);
         } finally {
@@ -91,7 +109,9 @@ public final class StateValueType extends BasicDataType<Object> {
         Object[] values = (Object[]) storage;
         ByteSource in = PageBlock.read(buff, len, mapName, "values");
         for (int i = 0; i < len; i++) {
-            values[i] = types.read(in, 0);
+            int from = in.position();
+            Object v = types.read(in, 0);
+            values[i] = stored ? new StoredValue(java.util.Arrays.copyOfRange(in.array(), from, in.position()), v) : v;
         }
         if (in.remaining() != 0) {
             throw in.malformed(in.remaining() + " bytes left after " + len + " values");

@@ -439,7 +439,7 @@ class StateTypesTest {
     }
 
     @Test
-    void aValueChangedAfterItWasPutIsStillWrittenWhenItHoldsClassesNotYetRegistered() {
+    void aValueIsCommittedAsItWasPutAndAChangeOnlyWhenPutAgain() {
         record Late(String what, long when) {
         }
         Path file = dir.resolve("late.mv");
@@ -447,16 +447,22 @@ class StateTypesTest {
             DurableKeyedState<String, Long, List<Object>> state = DurableStateBackend.open(s).keyedState("op", "late");
             List<Object> list = new ArrayList<>(List.of(1L));
             state.put(0, 1L, "k", list);
-            list.add(new Late("added after put", 9));   // not put again: the commit meets an unregistered class
-            list.add(new Late[]{new Late("in an array", 10)});
+            list.add(new Late("added after put", 9)); // not put again: not in the commit
+            assertThat(state.get(0, 1L, "k")).as("the stored instance, as on the heap").isSameAs(list);
+            List<Object> other = new ArrayList<>(List.of(2L));
+            state.put(0, 2L, "k", other);
+            other.add(new Late("put again", 10));
+            other.add(new Late[]{new Late("in an array", 11)});
+            state.put(0, 2L, "k", other); // classes first met here are registered by this put
             s.commit();
         }
         try (MVStore s = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open()) {
             DurableKeyedState<String, Long, List<Object>> state = DurableStateBackend.open(s).keyedState("op", "late");
-            List<Object> back = state.get(0, 1L, "k");
+            assertThat(state.get(0, 1L, "k")).containsExactly(1L);
+            List<Object> back = state.get(0, 2L, "k");
             assertThat(back).hasSize(3);
-            assertThat(back.get(1)).isEqualTo(new Late("added after put", 9));
-            assertThat((Late[]) back.get(2)).containsExactly(new Late("in an array", 10));
+            assertThat(back.get(1)).isEqualTo(new Late("put again", 10));
+            assertThat((Late[]) back.get(2)).containsExactly(new Late("in an array", 11));
         }
     }
 
