@@ -230,14 +230,15 @@ public final class CheckpointBench {
         sb.append(String.format(Locale.ROOT, "State: %,d keys with %d B of padding each; state file %s MB after the "
                 + "run. Write + fsync ceiling of the disk: **%.0f MB/s** (%,d MB written sequentially in 1 MB blocks, "
                 + "then `force`).%n%n", r.keys(), r.pad(), b.get("file_mb"), r.fsyncMbPerS(), r.fsyncBytes() >> 20));
-        sb.append("| phase (one checkpoint each) | records | written MB | pause (commit) ms | commit + fsync ms "
-                + "| MB/s | of ceiling |\n|---|---|---|---|---|---|---|\n");
+        sb.append("| phase (one checkpoint each) | records | written MB | pause ms | commit ms | commit + fsync ms "
+                + "| MB/s | of ceiling |\n|---|---|---|---|---|---|---|---|\n");
         for (Map<String, String> p : r.buildPhases()) {
             double mb = d(p, "written_bytes") / 1048576.0;
             double ms = d(p, "duration_ms");
             double rate = mb / (ms / 1000);
-            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %.0f | %.0f | %.0f | %.0f%% |%n", p.get("name"),
-                    (long) d(p, "records"), mb, d(p, "commit_ms"), ms, rate, 100 * rate / r.fsyncMbPerS()));
+            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f%% |%n",
+                    p.get("name"), (long) d(p, "records"), mb, d(p, "pause_ms"), d(p, "commit_ms"), ms, rate,
+                    100 * rate / r.fsyncMbPerS()));
         }
         Map<String, String> e = r.recoverEnd();
         sb.append(String.format(Locale.ROOT, "%nRecovery with `%s`: from process start to the first output "
@@ -247,9 +248,11 @@ public final class CheckpointBench {
                 r.recoverOpen().get("open_ms"), r.pageCacheDropped() ? "dropped before the start" : "warm (could not "
                         + "drop it)", r.firstOutput().get("count"), r.expectedFirstCount()));
         sb.append(String.format(Locale.ROOT, "Then every key once more with the default limit on uncommitted changes "
-                        + "(an eighth of the heap): %s checkpoints, pause per checkpoint mean %s ms, max %s ms; "
-                        + "resident memory %s MB at the end, peak %s MB, with a %s MB heap holding %s MB of state.%n",
-                e.get("checkpoints"), e.get("mean_commit_ms"), e.get("max_commit_ms"), e.get("rss_mb"),
+                        + "(an eighth of the heap): %s checkpoints, pause per checkpoint mean %s ms, max %s ms (commit "
+                        + "mean %s ms, max %s ms); resident memory %s MB at the end, peak %s MB, with a %s MB heap "
+                        + "holding %s MB of state.%n",
+                e.get("checkpoints"), e.get("mean_pause_ms"), e.get("max_pause_ms"), e.get("mean_commit_ms"),
+                e.get("max_commit_ms"), e.get("rss_mb"),
                 e.get("peak_rss_mb"), e.get("max_heap_mb"), e.get("file_mb")));
         return sb.toString();
     }

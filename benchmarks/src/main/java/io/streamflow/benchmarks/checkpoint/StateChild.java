@@ -129,11 +129,12 @@ public final class StateChild {
                     "jvm_start_to_open_ms", System.currentTimeMillis() - spawnedAt);
             Timer commit = registry.timer("streamflow.checkpoint.commit", "pipeline", "default");
             Timer duration = registry.timer("streamflow.checkpoint.duration", "pipeline", "default");
+            Timer pause = registry.timer("streamflow.checkpoint.pause", "pipeline", "default");
             AtomicBoolean first = new AtomicBoolean();
             // the phases are numbered on from the restored position: a build starts at 0, a recovery after it
             long base = restoredAt + 1;
             Flux<StreamElement<String, Long>> source = cp.source("gen",
-                    positions -> phases(cp, phases, base, positions.getOrDefault(0, -1L) + 1, commit, duration),
+                    positions -> phases(cp, phases, base, positions.getOrDefault(0, -1L) + 1, pause, commit, duration),
                     WatermarkStrategy.<String, Long>forBoundedOutOfOrderness(Duration.ZERO));
             AggregateFunction<Long, Total, Long> totals = new Totals(padding);
             source.transform(KeyedOperators.runningAggregate(totals, null,
@@ -149,6 +150,8 @@ public final class StateChild {
                             (StreamRecord<String, Long> r) -> r.key() + "," + r.value()))
                     .block();
             line("end", "checkpoints", (long) commit.count(),
+                    "max_pause_ms", pause.max(TimeUnit.MILLISECONDS),
+                    "mean_pause_ms", pause.mean(TimeUnit.MILLISECONDS),
                     "max_commit_ms", (long) commit.max(TimeUnit.MILLISECONDS),
                     "mean_commit_ms", (long) commit.mean(TimeUnit.MILLISECONDS),
                     "max_duration_ms", (long) duration.max(TimeUnit.MILLISECONDS),
@@ -160,7 +163,8 @@ public final class StateChild {
 
     /** The records of every phase from sequence number {@code from} on, each phase followed by a checkpoint. */
     private static Flux<StreamRecord<String, Long>> phases(Checkpointing cp, List<Phase> phases, long base,
-                                                           long from, Timer commit, Timer duration) {
+                                                           long from, Timer pause, Timer commit,
+                                                           Timer duration) {
         List<Flux<StreamRecord<String, Long>>> parts = new ArrayList<>();
         long seq = base;
         for (Phase p : phases) {
@@ -172,13 +176,14 @@ public final class StateChild {
             }
             long skip = Math.max(0, from - start);
             AtomicLong wcharBefore = new AtomicLong();
-            double[] before = new double[3];
+            double[] before = new double[4];
             long[] startedAt = new long[1];
             parts.add(Flux.defer(() -> {
                 wcharBefore.set(wchar());
                 before[0] = commit.totalTime(TimeUnit.NANOSECONDS);
                 before[1] = duration.totalTime(TimeUnit.NANOSECONDS);
                 before[2] = commit.count();
+                before[3] = pause.totalTime(TimeUnit.NANOSECONDS);
                 startedAt[0] = System.nanoTime();
                 return Flux.range((int) skip, ks.length - (int) skip)
                         .map(i -> StreamRecord.of(key(ks[i]), start + i, start + i, Origin.of("gen", 0, start + i)));
@@ -188,12 +193,13 @@ public final class StateChild {
                 return cp.checkpointNow().doOnNext(id -> {
                     long bytes = wchar() - wcharBefore.get();
                     double commitMs = (commit.totalTime(TimeUnit.NANOSECONDS) - before[0]) / 1e6;
+                    double pauseMs = (pause.totalTime(TimeUnit.NANOSECONDS) - before[3]) / 1e6;
                     double durationMs = (duration.totalTime(TimeUnit.NANOSECONDS) - before[1]) / 1e6;
                     line("phase", "name", p.name(), "records", (long) (ks.length - skip),
                             "checkpoints", (long) (commit.count() - before[2]),
                             "processing_ms", TimeUnit.NANOSECONDS.toMillis(processedNs),
-                            "commit_ms", commitMs, "duration_ms", durationMs, "written_bytes", bytes,
-                            "max_commit_ms", commit.max(TimeUnit.MILLISECONDS));
+                            "pause_ms", pauseMs, "commit_ms", commitMs, "duration_ms", durationMs,
+                            "written_bytes", bytes, "max_pause_ms", pause.max(TimeUnit.MILLISECONDS));
                 });
             }).thenMany(Flux.empty()));
         }
