@@ -35,7 +35,8 @@ import java.util.stream.Stream;
  * <p>
  * Arguments ({@code name=value}): {@code state} (MB of state, default 1024), {@code pad} (bytes of
  * padding per key, default 200), {@code dir} (work directory, default {@code target/checkpoint-bench};
- * it must be on the disk to measure, not a memory file system), {@code out}, {@code doc}.
+ * it must be on the disk to measure, not a memory file system), {@code out}, {@code doc},
+ * {@code from} (a saved {@code checkpoints.json}: write its report again, run nothing).
  */
 public final class CheckpointBench {
 
@@ -48,7 +49,8 @@ public final class CheckpointBench {
     }
 
     /** The figures of one run. */
-    public record Result(Map<String, Object> machine, int keys, int pad, long fsyncBytes, double fsyncMbPerS,
+    public record Result(Map<String, Object> machine, String recoverHeap, int keys, int pad, long fsyncBytes,
+                         double fsyncMbPerS,
                          List<Map<String, String>> buildPhases, Map<String, String> buildEnd,
                          Map<String, String> recoverOpen, Map<String, String> firstOutput, long spawnToFirstOutputMs,
                          long expectedFirstCount, boolean pageCacheDropped, List<Map<String, String>> recoverPhases,
@@ -61,6 +63,7 @@ public final class CheckpointBench {
         Path dir = Path.of("target", "checkpoint-bench");
         Path out = Path.of("results");
         String doc = "../docs/BENCHMARKS.md";
+        Path from = null;
         for (String a : args) {
             int eq = a.indexOf('=');
             if (eq < 0) {
@@ -73,11 +76,14 @@ public final class CheckpointBench {
                 case "dir" -> dir = Path.of(v);
                 case "out" -> out = Path.of(v);
                 case "doc" -> doc = v;
+                case "from" -> from = Path.of(v);
                 default -> throw new IllegalArgumentException("unknown option '" + a + "'; known: state, pad, dir, "
-                        + "out, doc");
+                        + "out, doc, from");
             }
         }
-        Result r = run(dir, stateMb, pad, "-Xmx8g", "-Xmx512m");
+        // from=<checkpoints.json>: only writes the report of a saved run again
+        Result r = from != null ? JsonMapper.builder().build().readValue(Files.readString(from), Result.class)
+                : run(dir, stateMb, pad, "-Xmx8g", "-Xmx512m");
         write(r, out, doc);
     }
 
@@ -128,7 +134,7 @@ public final class CheckpointBench {
                     + "with count " + expected);
         }
         deleteTree(dir);
-        return new Result(machine(), keys, pad, fsyncBytes, fsync, buildPhases, buildEnd, open, first,
+        return new Result(machine(), recoverHeap, keys, pad, fsyncBytes, fsync, buildPhases, buildEnd, open, first,
                 recover.firstOutputMs, expected, dropped, recoverPhases, recoverEnd);
     }
 
@@ -236,7 +242,7 @@ public final class CheckpointBench {
             double mb = d(p, "written_bytes") / 1048576.0;
             double ms = d(p, "duration_ms");
             double rate = mb / (ms / 1000);
-            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f%% |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %.2f | %.0f | %.0f | %.0f | %.0f%% |%n",
                     p.get("name"), (long) d(p, "records"), mb, d(p, "pause_ms"), d(p, "commit_ms"), ms, rate,
                     100 * rate / r.fsyncMbPerS()));
         }
@@ -244,16 +250,16 @@ public final class CheckpointBench {
         sb.append(String.format(Locale.ROOT, "%nRecovery with `%s`: from process start to the first output "
                         + "**%,d ms** (the JVM's own count: %s ms; opening and verifying the checkpoint: %s ms; page "
                         + "cache %s). The first output is key k0 with count %s, as expected (%d).%n%n",
-                "-Xmx" + e.get("max_heap_mb") + "m", r.spawnToFirstOutputMs(), r.firstOutput().get("jvm_start_to_first_output_ms"),
+                r.recoverHeap(), r.spawnToFirstOutputMs(), r.firstOutput().get("jvm_start_to_first_output_ms"),
                 r.recoverOpen().get("open_ms"), r.pageCacheDropped() ? "dropped before the start" : "warm (could not "
                         + "drop it)", r.firstOutput().get("count"), r.expectedFirstCount()));
         sb.append(String.format(Locale.ROOT, "Then every key once more with the default limit on uncommitted changes "
-                        + "(an eighth of the heap): %s checkpoints, pause per checkpoint mean %s ms, max %s ms (commit "
-                        + "mean %s ms, max %s ms); resident memory %s MB at the end, peak %s MB, with a %s MB heap "
-                        + "holding %s MB of state.%n",
-                e.get("checkpoints"), e.get("mean_pause_ms"), e.get("max_pause_ms"), e.get("mean_commit_ms"),
-                e.get("max_commit_ms"), e.get("rss_mb"),
-                e.get("peak_rss_mb"), e.get("max_heap_mb"), e.get("file_mb")));
+                        + "(an eighth of the heap): %s checkpoints, pause per checkpoint mean %.2f ms, max %.2f ms "
+                        + "(commit, while the operators go on: mean %s ms, max %s ms); resident memory %s MB at the "
+                        + "end, peak %s MB, with `%s` (%s MB usable heap) over a state file of %s MB.%n",
+                e.get("checkpoints"), d(e, "mean_pause_ms"), d(e, "max_pause_ms"), e.get("mean_commit_ms"),
+                e.get("max_commit_ms"), e.get("rss_mb"), e.get("peak_rss_mb"), r.recoverHeap(), e.get("max_heap_mb"),
+                e.get("file_mb")));
         return sb.toString();
     }
 

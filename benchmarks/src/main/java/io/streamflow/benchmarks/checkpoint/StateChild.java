@@ -229,12 +229,12 @@ public final class StateChild {
         }
     }
 
-    private static void line(String kind, Object... kv) {
+    static void line(String kind, Object... kv) {
         StringBuilder sb = new StringBuilder("bench ").append(kind);
         for (int i = 0; i < kv.length; i += 2) {
             Object v = kv[i + 1];
             sb.append(' ').append(kv[i]).append('=')
-                    .append(v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : v);
+                    .append(v instanceof Double d ? String.format(Locale.ROOT, "%.3f", d) : v);
         }
         System.out.println(sb);
         System.out.flush();

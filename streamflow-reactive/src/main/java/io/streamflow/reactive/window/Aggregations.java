@@ -132,8 +132,9 @@ public final class Aggregations {
             }
 
             public CountSumAcc add(CountSumAcc a, V v) {
+                long x = field.applyAsLong(v); // first: a record whose field fails is not counted
                 a.count++;
-                a.sum += field.applyAsLong(v);
+                a.sum += x;
                 return a;
             }
 
