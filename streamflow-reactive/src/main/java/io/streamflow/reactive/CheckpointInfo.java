@@ -15,7 +15,7 @@ import java.util.Map;
  * @param operators     names of the operators that have state in it
  * @param stateEntries  state name ({@code operator/state}) → number of entries
  * @param outboxRecords sink records committed with it and not yet delivered when it was written
- * @param fileBytes     size of the state file right after the commit
+ * @param fileBytes     size of the state file when the checkpoint's commit began
  */
 public record CheckpointInfo(long id, Instant time, Map<String, Map<Integer, Long>> positions, List<String> operators,
                              Map<String, Long> stateEntries, long outboxRecords, long fileBytes) {

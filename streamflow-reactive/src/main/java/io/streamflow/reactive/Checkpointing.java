@@ -73,7 +73,7 @@ import java.util.function.LongFunction;
  * is the outbox delivered to the {@link OutboxSink}. One checkpoint is in flight at a time.
  * <p>
  * State changes stay on the heap until a checkpoint writes them, so a checkpoint is also taken
- * early once they hold {@link Builder#maxUncommittedBytes} (an eighth of the heap by default):
+ * early once they hold {@link Builder#maxUncommittedBytes} (a sixteenth of the heap by default):
  * state may be many times larger than the heap. After each checkpoint, chunks of the state file
  * that are less than half full are rewritten a little at a time, so the file stays bounded when
  * the live state is.
@@ -113,6 +113,7 @@ public final class Checkpointing implements AutoCloseable {
     private final Timer duration;
     private final Timer commitTime;
     private final Timer pauseTime;
+    private final int compactBytes;
     private final Counter completed;
     private final Counter failed;
 
@@ -146,6 +147,9 @@ public final class Checkpointing implements AutoCloseable {
             fallbacks.increment();
         });
         this.backend = new ClaimingBackend(store.backend());
+        // pages moved by compaction are written by the next commit: keep them to a part of its budget
+        this.compactBytes = (int) Math.min(CheckpointStore.COMPACT_WRITE_BYTES,
+                b.maxUncommittedBytes == 0 ? Long.MAX_VALUE : Math.max(256 << 10, b.maxUncommittedBytes / 4));
         store.backend().onUncommitted(b.maxUncommittedBytes, () -> {
             synchronized (lock) {
                 pressureDue = true;
@@ -563,7 +567,7 @@ public final class Checkpointing implements AutoCloseable {
             epoch = id + 1;
             duration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             completed.increment();
-            store.compact(); // while the operators go on; the next checkpoint writes what it moved
+            store.compact(compactBytes); // while the operators go on; the next checkpoint writes what it moved
             for (Map.Entry<Long, List<Object>> e : store.outbox().entrySet()) {
                 deliver(e.getKey(), e.getValue());
             }
@@ -634,7 +638,7 @@ public final class Checkpointing implements AutoCloseable {
     public static final class Builder {
         private final Path directory;
         private Duration interval = DEFAULT_INTERVAL;
-        private long maxUncommittedBytes = Runtime.getRuntime().maxMemory() / 8;
+        private long maxUncommittedBytes = Runtime.getRuntime().maxMemory() / 16;
         private Scheduler scheduler = Schedulers.parallel();
         private MeterRegistry registry = new SimpleMeterRegistry();
         private String pipeline = "default";
@@ -656,7 +660,7 @@ public final class Checkpointing implements AutoCloseable {
 
         /**
          * Takes a checkpoint before its interval is up once the state changes not yet committed
-         * hold about this much memory (default: an eighth of the maximum heap; 0: never). Changes
+         * hold about this much memory (default: a sixteenth of the maximum heap; 0: never). Changes
          * stay on the heap until their checkpoint writes them, so this bounds the heap that state
          * needs however large the state is.
          */

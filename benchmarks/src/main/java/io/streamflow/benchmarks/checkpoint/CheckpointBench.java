@@ -254,7 +254,7 @@ public final class CheckpointBench {
                 r.recoverOpen().get("open_ms"), r.pageCacheDropped() ? "dropped before the start" : "warm (could not "
                         + "drop it)", r.firstOutput().get("count"), r.expectedFirstCount()));
         sb.append(String.format(Locale.ROOT, "Then every key once more with the default limit on uncommitted changes "
-                        + "(an eighth of the heap): %s checkpoints, pause per checkpoint mean %.2f ms, max %.2f ms "
+                        + "(a sixteenth of the heap): %s checkpoints, pause per checkpoint mean %.2f ms, max %.2f ms "
                         + "(commit, while the operators go on: mean %s ms, max %s ms); resident memory %s MB at the "
                         + "end, peak %s MB, with `%s` (%s MB usable heap) over a state file of %s MB.%n",
                 e.get("checkpoints"), d(e, "mean_pause_ms"), d(e, "max_pause_ms"), e.get("mean_commit_ms"),

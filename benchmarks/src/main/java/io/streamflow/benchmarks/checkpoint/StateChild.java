@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * change), 1% of the keys at random, 1% of the keys in one contiguous range; nothing limits the
  * uncommitted changes, so each phase is one checkpoint. {@code recover <dir> <keys> <pad>}: key
  * {@code k0} once (its result is the first output, printed as {@code bench first-output ...}),
- * then every key once more with the default limit on uncommitted changes (an eighth of the heap),
+ * then every key once more with the default limit on uncommitted changes (a sixteenth of the heap),
  * so the changes are written by many smaller checkpoints; then the resident memory.
  */
 public final class StateChild {
@@ -65,8 +65,7 @@ public final class StateChild {
         long spawnedAt = ManagementFactory.getRuntimeMXBean().getStartTime();
         switch (mode) {
             case "build" -> run(dir, keys, pad, buildPhases(keys), 0, spawnedAt);
-            case "recover" -> run(dir, keys, pad, recoverPhases(keys), Runtime.getRuntime().maxMemory() / 8,
-                    spawnedAt);
+            case "recover" -> run(dir, keys, pad, recoverPhases(keys), -1, spawnedAt);
             default -> throw new IllegalArgumentException("mode build or recover, got " + mode);
         }
         System.out.flush();
@@ -121,8 +120,12 @@ public final class StateChild {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         String padding = "p".repeat(pad);
         long t0 = System.nanoTime();
-        try (Checkpointing cp = Checkpointing.builder(dir.resolve("checkpoints")).interval(Duration.ZERO)
-                .maxUncommittedBytes(maxUncommitted).meterRegistry(registry).open()) {
+        Checkpointing.Builder builder = Checkpointing.builder(dir.resolve("checkpoints")).interval(Duration.ZERO)
+                .meterRegistry(registry);
+        if (maxUncommitted >= 0) { // else the default
+            builder.maxUncommittedBytes(maxUncommitted);
+        }
+        try (Checkpointing cp = builder.open()) {
             long openMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             long restoredAt = cp.restored().map(r -> r.positions().get("gen").get(0)).orElse(-1L);
             line("open", "open_ms", openMs, "restored_position", restoredAt,

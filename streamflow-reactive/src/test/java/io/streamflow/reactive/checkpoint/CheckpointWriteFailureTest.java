@@ -48,7 +48,15 @@ class CheckpointWriteFailureTest {
         Path input = dir.resolve("input.txt");
         Files.write(input, lines, StandardCharsets.UTF_8);
         Map<String, Long> expected = CheckpointCrashTest.reference(lines);
-        for (long budget : new long[] {40_000, 120_000, 300_000, 700_000}) {
+        // what a whole run writes, to fill the disk at points spread over it
+        long plenty = Long.MAX_VALUE / 2;
+        DiskFullFileSystem.budget.set(plenty);
+        CrashPipeline.run(input, dir.resolve("ck-measure"), dir.resolve("out-measure"), 5, r -> { });
+        long total = plenty - DiskFullFileSystem.budget.get();
+        assertThat(total).as("bytes a whole run writes").isGreaterThan(100_000);
+        assertThat(results(dir.resolve("out-measure"))).isEqualTo(expected);
+        for (double fraction : new double[] {0.05, 0.25, 0.5, 0.8}) {
+            long budget = (long) (total * fraction);
             Path checkpoints = dir.resolve("ck-" + budget);
             Path output = dir.resolve("out-" + budget);
             DiskFullFileSystem.budget.set(budget);

@@ -44,8 +44,8 @@ public final class CheckpointStore implements AutoCloseable {
     private static final int CACHE_MB = 64;
     /** Chunks less full than this (in %) are rewritten after a checkpoint, so the file stays bounded. */
     static final int COMPACT_FILL_RATE = 50;
-    /** At most this many bytes of live pages are rewritten per checkpoint. */
-    static final int COMPACT_WRITE_BYTES = 16 << 20;
+    /** At most this many bytes of live pages are rewritten per checkpoint (less with a small heap). */
+    public static final int COMPACT_WRITE_BYTES = 16 << 20;
 
     /** File system scheme for the state file ({@code null}: the default); for fault-injection tests. */
     private static volatile String scheme;
@@ -456,14 +456,15 @@ public final class CheckpointStore implements AutoCloseable {
     }
 
     /**
-     * Rewrites the live pages of chunks that are less than half full (at most
-     * {@value #COMPACT_WRITE_BYTES} bytes), so that the space of old chunks can be reused and the
-     * file does not grow while the live state does not. It marks pages changed; they are written by
-     * the next checkpoint's commit. Safe while operators change state.
+     * Rewrites the live pages of chunks that are less than half full (at most {@code maxBytes}),
+     * so that the space of old chunks can be reused and the file does not grow while the live
+     * state does not. It marks pages changed; they are written by the next checkpoint's commit, so
+     * {@code maxBytes} adds to that commit's size (and to the heap it needs). Safe while operators
+     * change state.
      */
-    public void compact() {
-        if (!store.isClosed() && !store.isReadOnly()) {
-            store.compact(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
+    public void compact(int maxBytes) {
+        if (!store.isClosed() && !store.isReadOnly() && maxBytes > 0) {
+            store.compact(COMPACT_FILL_RATE, maxBytes);
         }
     }
 
