@@ -55,7 +55,8 @@ class CheckpointWriteFailureTest {
         long total = plenty - DiskFullFileSystem.budget.get();
         assertThat(total).as("bytes a whole run writes").isGreaterThan(100_000);
         assertThat(results(dir.resolve("out-measure"))).isEqualTo(expected);
-        for (double fraction : new double[] {0.05, 0.25, 0.5, 0.8}) {
+        // (checkpoints come every 5 ms of wall time, so what a run writes varies: the last point stays well inside it)
+        for (double fraction : new double[] {0.03, 0.1, 0.2, 0.35}) {
             long budget = (long) (total * fraction);
             Path checkpoints = dir.resolve("ck-" + budget);
             Path output = dir.resolve("out-" + budget);
