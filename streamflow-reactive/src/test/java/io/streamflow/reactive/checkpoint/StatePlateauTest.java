@@ -14,9 +14,6 @@ import io.streamflow.reactive.internal.store.DurableStateBackend;
 import io.streamflow.reactive.window.AggregateFunction;
 import io.streamflow.reactive.window.WindowResult;
 import io.streamflow.reactive.window.Windows;
-import org.h2.store.fs.FileBase;
-import org.h2.store.fs.FilePath;
-import org.h2.store.fs.FilePathWrapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,9 +23,6 @@ import reactor.core.publisher.Flux;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +36,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -85,15 +78,17 @@ class StatePlateauTest {
 
     @BeforeEach
     void countWritesAndReuseSpaceAtOnce() {
-        CountingFileSystem.register();
-        CountingFileSystem.written.set(0);
-        CheckpointStore.useFileSystem(CountingFileSystem.SCHEME);
+        // the disk-full file system with a budget that never runs out counts what is written
+        DiskFullFileSystem.register();
+        DiskFullFileSystem.budget.set(PLENTY);
+        CheckpointStore.useFileSystem(DiskFullFileSystem.SCHEME);
         CheckpointStore.useRetentionTime(0);
     }
 
     @AfterEach
     void reset() {
         CheckpointStore.useFileSystem(null);
+        DiskFullFileSystem.budget.set(Long.MAX_VALUE);
         CheckpointStore.useRetentionTime(-1);
     }
 
@@ -155,7 +150,7 @@ class StatePlateauTest {
                                     // on the sink's worker: the file size and what was written so far
                                     cp.checkpointNow().subscribe(id -> samples.add(new long[]{id,
                                             sizeOf(checkpoints.resolve(CheckpointStore.FILE)),
-                                            CountingFileSystem.written.get()}));
+                                            written()}));
                                 }
                             }),
                             WatermarkStrategy.<String, String>forBoundedOutOfOrderness(Duration.ZERO)))
@@ -170,7 +165,7 @@ class StatePlateauTest {
                     .block(Duration.ofMinutes(2));
         }
         long millis = (System.nanoTime() - t0) / 1_000_000;
-        long written = CountingFileSystem.written.get();
+        long written = written();
         long finalSize = Files.size(checkpoints.resolve(CheckpointStore.FILE));
 
         // per checkpoint (in id order, one sample per id): file size and bytes written so far
@@ -268,93 +263,10 @@ class StatePlateauTest {
         return values.stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
-    /** The default file system (scheme {@code countwrites:}), counting the bytes written through it. */
-    public static final class CountingFileSystem extends FilePathWrapper {
+    private static final long PLENTY = Long.MAX_VALUE / 2;
 
-        static final String SCHEME = "countwrites";
-        static final AtomicLong written = new AtomicLong();
-
-        static void register() {
-            FilePath.register(new CountingFileSystem());
-        }
-
-        @Override
-        public String getScheme() {
-            return SCHEME;
-        }
-
-        @Override
-        public FileChannel open(String mode) throws IOException {
-            return new Channel(getBase().open(mode));
-        }
-
-        private static final class Channel extends FileBase {
-            private final FileChannel base;
-
-            Channel(FileChannel base) {
-                this.base = base;
-            }
-
-            @Override
-            public int read(ByteBuffer dst) throws IOException {
-                return base.read(dst);
-            }
-
-            @Override
-            public synchronized int read(ByteBuffer dst, long position) throws IOException {
-                return base.read(dst, position);
-            }
-
-            @Override
-            public int write(ByteBuffer src) throws IOException {
-                int n = base.write(src);
-                written.addAndGet(n);
-                return n;
-            }
-
-            @Override
-            public synchronized int write(ByteBuffer src, long position) throws IOException {
-                int n = base.write(src, position);
-                written.addAndGet(n);
-                return n;
-            }
-
-            @Override
-            public long position() throws IOException {
-                return base.position();
-            }
-
-            @Override
-            public FileChannel position(long newPosition) throws IOException {
-                base.position(newPosition);
-                return this;
-            }
-
-            @Override
-            public long size() throws IOException {
-                return base.size();
-            }
-
-            @Override
-            public FileChannel truncate(long size) throws IOException {
-                base.truncate(size);
-                return this;
-            }
-
-            @Override
-            public void force(boolean metaData) throws IOException {
-                base.force(metaData);
-            }
-
-            @Override
-            public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-                return base.tryLock(position, size, shared);
-            }
-
-            @Override
-            protected void implCloseChannel() throws IOException {
-                base.close();
-            }
-        }
+    /** @return bytes written to the state file since the test began */
+    private static long written() {
+        return PLENTY - DiskFullFileSystem.budget.get();
     }
 }
