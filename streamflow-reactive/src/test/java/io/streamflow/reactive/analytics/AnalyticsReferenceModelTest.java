@@ -718,8 +718,10 @@ class AnalyticsReferenceModelTest {
             if (own == null || !close(av, own)) {
                 return "key " + ae.key() + " ranked with score " + av + " but its score is " + own + both;
             }
-            boolean nearTie = (i > 0 && lenientTie(all.get(i - 1), all.get(i)))
-                    || (i + 1 < all.size() && lenientTie(all.get(i), all.get(i + 1)));
+            // a tie group is every key whose score is within the tolerance of this rank's, not only
+            // the neighbours (twins in between, equal to the last bit, do not break the group)
+            Ranking.Entry<String, Double> here = all.get(i);
+            boolean nearTie = all.stream().anyMatch(o -> o != here && lenientTie(here, o));
             if (!nearTie && !ae.key().equals(all.get(i).key())) {
                 return "key at rank " + (i + 1) + " is " + ae.key() + ", expected " + all.get(i).key() + both;
             }
