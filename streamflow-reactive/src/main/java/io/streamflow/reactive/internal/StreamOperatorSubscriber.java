@@ -55,6 +55,12 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private volatile long requested;
     /** Outputs delivered so far; owned by the drain loop. */
     private long produced;
+    /**
+     * Set while {@link #onNext} runs an input on its fast path (this thread owns the drain loop,
+     * nothing waits): {@link #emit} may then hand an output straight to downstream when nothing is
+     * queued ahead of it and demand allows, instead of queueing it for the drain loop.
+     */
+    private boolean direct;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<StreamOperatorSubscriber> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "requested");
@@ -108,6 +114,11 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     /** Adds an output; delivered in order as downstream demand allows. */
     protected final void emit(O o) {
+        if (direct && pending == null && out.isEmpty() && produced != requested && !cancelled) {
+            produced++;
+            actual.onNext(o);
+            return;
+        }
         out.add(o);
     }
 
@@ -185,16 +196,23 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
             // fast path: this thread owns the drain loop and nothing waits ahead of the input, so it
             // is processed at once instead of going through the queue
             if (!terminated && !paused && inQueue.isEmpty() && out.isEmpty() && pending == null) {
+                direct = true;
                 try {
                     onInput(t);
                 } catch (Throwable ex) {
+                    direct = false;
                     failFromUser(ex);
                     terminated = true;
                     return;
                 }
+                direct = false;
                 if (++consumed == limit) {
                     consumed = 0;
                     s.request(limit);
+                }
+                // nothing left to deliver and no other signal arrived meanwhile: release the loop
+                if (out.isEmpty() && pending == null && !paused && WIP.compareAndSet(this, 1, 0)) {
+                    return;
                 }
             } else {
                 offer(t); // on overflow it signals the error, which this drain loop then delivers

@@ -21,8 +21,26 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     private final KeyMap<K, S>[] cachedMap = new KeyMap[CACHE];
     private int cacheNext;
     private long size;
+    /** The map of the last lookup: consecutive records of one window need no cache scan. */
+    private KeyMap<K, S> lastMap;
+    private int lastShard;
+    private Object lastNamespace;
 
     private KeyMap<K, S> map(int shard, N namespace, boolean create) {
+        KeyMap<K, S> lm = lastMap;
+        if (lm != null && lastNamespace == namespace && lastShard == shard) {
+            return lm;
+        }
+        lm = cachedMap(shard, namespace, create);
+        if (lm != null) {
+            lastMap = lm;
+            lastShard = shard;
+            lastNamespace = namespace;
+        }
+        return lm;
+    }
+
+    private KeyMap<K, S> cachedMap(int shard, N namespace, boolean create) {
         for (int i = 0; i < CACHE; i++) {
             KeyMap<K, S> m = cachedMap[i];
             if (m != null && cachedShard[i] == shard) {
@@ -57,6 +75,8 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     }
 
     private void uncache(int shard, Object namespace) {
+        lastMap = null;
+        lastNamespace = null;
         for (int i = 0; i < CACHE; i++) {
             if (cachedMap[i] != null && cachedShard[i] == shard && cachedNamespace[i].equals(namespace)) {
                 cachedMap[i] = null;
@@ -109,6 +129,12 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     }
 
     @Override
+    public java.util.Iterator<Map.Entry<K, S>> entries(int shard, N namespace) {
+        KeyMap<K, S> m = map(shard, namespace, false);
+        return m == null ? java.util.Collections.emptyIterator() : m.entrySnapshot();
+    }
+
+    @Override
     public Iterable<N> namespaces(int shard) {
         Map<N, KeyMap<K, S>> byNs = shards.get(shard);
         return byNs == null ? List.of() : new java.util.ArrayList<>(byNs.keySet());
@@ -137,8 +163,11 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
 
     @Override
     public boolean existsInOtherShard(int shard, N namespace, K key) {
-        if (shards.size() < 2 && (shards.isEmpty() || shards.containsKey(shard))) {
-            return false;
+        if (shards.size() < 2) {
+            // one shard at most: the record's own (the map of the last lookup is in a live shard)
+            if (shards.isEmpty() || lastMap != null && lastShard == shard || shards.containsKey(shard)) {
+                return false;
+            }
         }
         for (Map.Entry<Integer, Map<N, KeyMap<K, S>>> e : shards.entrySet()) {
             if (e.getKey() != shard) {
@@ -161,6 +190,8 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
         shards.clear();
         java.util.Arrays.fill(cachedMap, null);
         java.util.Arrays.fill(cachedNamespace, null);
+        lastMap = null;
+        lastNamespace = null;
         size = 0;
     }
 }

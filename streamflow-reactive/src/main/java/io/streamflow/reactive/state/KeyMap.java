@@ -1,38 +1,65 @@
 package io.streamflow.reactive.state;
 
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
- * Open-addressing hash map for the heap backend's hot path: keys, values and spread hashes in
- * parallel arrays (linear probing, backward-shift removal), so a lookup compares an {@code int}
- * before it touches a key object and allocates nothing. Remembers the slot of the last lookup, so
- * the operator's {@code get} then {@code put} of the same, mutated value costs one comparison.
+ * Open-addressing hash map for the heap backend's hot path (linear probing, backward-shift
+ * removal, no allocation per lookup). Remembers the slot of the last lookup, so the operator's
+ * {@code get} then {@code put} of the same, mutated value costs one comparison.
+ * <p>
+ * Two layouts. While every key is a {@link Long} and no value is {@code null} (the common case of
+ * numeric ids) the map holds only primitive keys and values: a lookup or insert touches two arrays
+ * and no key object (a record's fresh box is never the stored one, so following stored boxes would
+ * cost a cache miss per lookup in a large map), and no key object is retained. The first other key
+ * or {@code null} value switches the map for good to key objects with their spread hashes, where a
+ * lookup compares an {@code int} before it touches a key.
  */
 final class KeyMap<K, V> {
 
+    /** Generic layout only (else {@code null}): the keys and their spread hashes. */
     private Object[] keys;
-    private Object[] vals;
     private int[] hashes;
+    /** Primitive layout only (else {@code null}): the keys. */
+    private long[] lkeys;
+    private Object[] vals;
+    private boolean longKeys = true;
     private int mask;
     private int size;
     private int lastSlot = -1;
+    /** The key object of the last {@link #get}, so a {@code put} of the same box skips the probe. */
+    private Object lastKey;
 
     KeyMap() {
         alloc(16);
     }
 
     private void alloc(int cap) {
-        keys = new Object[cap];
         vals = new Object[cap];
-        hashes = new int[cap];
+        if (longKeys) {
+            lkeys = new long[cap];
+        } else {
+            keys = new Object[cap];
+            hashes = new int[cap];
+        }
         mask = cap - 1;
         lastSlot = -1;
+        lastKey = null;
     }
 
     private static int spread(Object key) {
-        int h = key.hashCode() * 0x9E3779B9;
+        return spreadHash(key.hashCode());
+    }
+
+    private static int spreadLong(long x) {
+        return spreadHash(Long.hashCode(x)); // equal to spread(Long.valueOf(x))
+    }
+
+    private static int spreadHash(int hashCode) {
+        int h = hashCode * 0x9E3779B9;
         return h ^ (h >>> 16);
     }
 
@@ -44,7 +71,24 @@ final class KeyMap<K, V> {
         return size == 0;
     }
 
-    private int find(Object key, int h) {
+    private boolean occupied(int i) {
+        return longKeys ? vals[i] != null : keys[i] != null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private K keyAt(int i) {
+        return longKeys ? (K) Long.valueOf(lkeys[i]) : (K) keys[i];
+    }
+
+    private int find(Object key) {
+        if (longKeys) {
+            if (key instanceof Long l) {
+                int i = probeLong(l);
+                return i >= 0 ? i : -1;
+            }
+            return -1; // every stored key is a Long
+        }
+        int h = spread(key);
         Object[] ks = keys;
         int[] hs = hashes;
         int m = mask;
@@ -61,123 +105,231 @@ final class KeyMap<K, V> {
         }
     }
 
+    /** @return the key's slot, or {@code ~slot} of the empty slot where it would go */
+    private int probeLong(long x) {
+        long[] lk = lkeys;
+        Object[] vs = vals;
+        int m = mask;
+        int i = spreadLong(x) & m;
+        for (;;) {
+            if (vs[i] == null) { // values are never null in this layout: an empty slot
+                return ~i;
+            }
+            if (lk[i] == x) {
+                return i;
+            }
+            i = (i + 1) & m;
+        }
+    }
+
     @SuppressWarnings("unchecked")
     V get(Object key) {
-        int i = find(key, spread(key));
+        int i = find(key);
         if (i < 0) {
             return null;
         }
         lastSlot = i;
+        lastKey = key;
         return (V) vals[i];
     }
 
     boolean containsKey(Object key) {
-        return find(key, spread(key)) >= 0;
+        return find(key) >= 0;
+    }
+
+    /** Switches to the generic layout: key objects and hashes, for keys other than {@code Long} or null values. */
+    private void dropLongKeys() {
+        int cap = vals.length;
+        Object[] ks = new Object[cap];
+        int[] hs = new int[cap];
+        for (int i = 0; i < cap; i++) {
+            if (vals[i] != null) {
+                ks[i] = Long.valueOf(lkeys[i]);
+                hs[i] = spreadLong(lkeys[i]);
+            }
+        }
+        keys = ks;
+        hashes = hs;
+        lkeys = null;
+        longKeys = false;
+        lastSlot = -1;
+        lastKey = null;
     }
 
     /** @return the previous value, or {@code null} */
     @SuppressWarnings("unchecked")
     V put(K key, V value) {
         int last = lastSlot;
-        if (last >= 0 && vals[last] == value && keys[last] == key) {
+        if (last >= 0 && lastKey == key && vals[last] == value && value != null) {
             return value; // the value just read, mutated in place
         }
-        int h = spread(key);
-        Object[] ks = keys;
-        int i = h & mask;
-        for (;;) {
-            Object k = ks[i];
-            if (k == null) {
-                ks[i] = key;
-                vals[i] = value;
-                hashes[i] = h;
-                lastSlot = i;
-                if (++size * 2 > ks.length) {
-                    grow();
-                }
-                return null;
-            }
-            if (hashes[i] == h && (k == key || k.equals(key))) {
+        if (longKeys && (value == null || !(key instanceof Long))) {
+            dropLongKeys();
+        }
+        if (longKeys) {
+            long x = (Long) key;
+            int i = probeLong(x);
+            if (i >= 0) {
                 V old = (V) vals[i];
                 vals[i] = value;
                 lastSlot = i;
+                lastKey = key;
                 return old;
             }
-            i = (i + 1) & mask;
+            i = ~i;
+            lkeys[i] = x;
+            vals[i] = value;
+            lastSlot = i;
+            lastKey = key;
+            if (++size * 2 > vals.length) {
+                grow();
+            }
+            return null;
         }
+        int h = spread(key);
+        int i = find(key);
+        if (i >= 0) {
+            V old = (V) vals[i];
+            vals[i] = value;
+            lastSlot = i;
+            lastKey = key;
+            return old;
+        }
+        Object[] ks = keys;
+        int m = mask;
+        i = h & m;
+        while (ks[i] != null) {
+            i = (i + 1) & m;
+        }
+        ks[i] = key;
+        vals[i] = value;
+        hashes[i] = h;
+        lastSlot = i;
+        lastKey = key;
+        if (++size * 2 > ks.length) {
+            grow();
+        }
+        return null;
     }
 
     @SuppressWarnings("unchecked")
     V remove(Object key) {
-        int h = spread(key);
-        int i = find(key, h);
+        int i = find(key);
         if (i < 0) {
             return null;
         }
         V old = (V) vals[i];
         size--;
         lastSlot = -1;
+        lastKey = null;
         int m = mask;
         int hole = i;
         int j = i;
         for (;;) {
             j = (j + 1) & m;
-            Object k = keys[j];
-            if (k == null) {
+            if (!occupied(j)) {
                 break;
             }
-            int home = hashes[j] & m;
+            int home = (longKeys ? spreadLong(lkeys[j]) : hashes[j]) & m;
             // move j into the hole unless its home lies cyclically in (hole, j]
             boolean stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
             if (!stays) {
-                keys[hole] = k;
                 vals[hole] = vals[j];
-                hashes[hole] = hashes[j];
+                if (longKeys) {
+                    lkeys[hole] = lkeys[j];
+                } else {
+                    keys[hole] = keys[j];
+                    hashes[hole] = hashes[j];
+                }
                 hole = j;
             }
         }
-        keys[hole] = null;
         vals[hole] = null;
+        if (!longKeys) {
+            keys[hole] = null;
+        }
         return old;
     }
 
     private void grow() {
-        Object[] ok = keys;
         Object[] ov = vals;
+        Object[] ok = keys;
         int[] oh = hashes;
-        alloc(ok.length * 2);
+        long[] olk = lkeys;
+        alloc(ov.length * 2);
         int m = mask;
-        for (int i = 0; i < ok.length; i++) {
-            Object k = ok[i];
-            if (k != null) {
+        for (int i = 0; i < ov.length; i++) {
+            if (olk != null) {
+                if (ov[i] != null) {
+                    int j = spreadLong(olk[i]) & m;
+                    while (vals[j] != null) {
+                        j = (j + 1) & m;
+                    }
+                    lkeys[j] = olk[i];
+                    vals[j] = ov[i];
+                }
+            } else if (ok[i] != null) {
                 int j = oh[i] & m;
                 while (keys[j] != null) {
                     j = (j + 1) & m;
                 }
-                keys[j] = k;
+                keys[j] = ok[i];
                 vals[j] = ov[i];
                 hashes[j] = oh[i];
             }
         }
     }
 
-    @SuppressWarnings("unchecked")
     void forEach(BiConsumer<? super K, ? super V> visitor) {
-        Object[] ks = keys;
-        Object[] vs = vals;
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] != null) {
-                visitor.accept((K) ks[i], (V) vs[i]);
+        for (int i = 0; i < vals.length; i++) {
+            if (occupied(i)) {
+                @SuppressWarnings("unchecked")
+                V v = (V) vals[i];
+                visitor.accept(keyAt(i), v);
             }
         }
     }
 
-    @SuppressWarnings("unchecked")
+    /** A snapshot of the entries (the stored value objects), safe to use while the map changes. */
+    Iterator<Map.Entry<K, V>> entrySnapshot() {
+        Object[] ks = keys == null ? null : keys.clone();
+        long[] lks = lkeys == null ? null : lkeys.clone();
+        Object[] vs = vals.clone();
+        return new Iterator<>() {
+            int i = advance(0);
+
+            private int advance(int from) {
+                int j = from;
+                while (j < vs.length && (ks != null ? ks[j] == null : vs[j] == null)) {
+                    j++;
+                }
+                return j;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return i < vs.length;
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public Map.Entry<K, V> next() {
+                if (i >= vs.length) {
+                    throw new java.util.NoSuchElementException();
+                }
+                K k = ks != null ? (K) ks[i] : (K) Long.valueOf(lks[i]);
+                Map.Entry<K, V> e = new java.util.AbstractMap.SimpleImmutableEntry<>(k, (V) vs[i]);
+                i = advance(i + 1);
+                return e;
+            }
+        };
+    }
+
     List<K> keyList() {
         List<K> out = new ArrayList<>(size);
-        for (Object k : keys) {
-            if (k != null) {
-                out.add((K) k);
+        for (int i = 0; i < vals.length; i++) {
+            if (occupied(i)) {
+                out.add(keyAt(i));
             }
         }
         return out;

@@ -1,5 +1,9 @@
 package io.streamflow.reactive.state;
 
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -33,6 +37,23 @@ public interface KeyedState<K, N, S> {
 
     /** @return a snapshot of the keys of the namespace in the shard (safe to modify state while iterating) */
     Iterable<K> keys(int shard, N namespace);
+
+    /**
+     * @return a snapshot of the entries of the namespace in the shard (safe to modify state while
+     * iterating; the values are the stored objects, not copies). The default reads the
+     * {@linkplain #keys keys} and looks each one up; backends that can walk their entries directly
+     * override it.
+     */
+    default Iterator<Map.Entry<K, S>> entries(int shard, N namespace) {
+        List<Map.Entry<K, S>> out = new ArrayList<>();
+        for (K k : keys(shard, namespace)) {
+            S v = get(shard, namespace, k);
+            if (v != null) {
+                out.add(Map.entry(k, v));
+            }
+        }
+        return out.iterator();
+    }
 
     /**
      * @return a snapshot of the namespaces of the shard that hold at least one entry (safe to

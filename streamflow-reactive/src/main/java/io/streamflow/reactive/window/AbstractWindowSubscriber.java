@@ -60,6 +60,7 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
     /** Current input watermark; {@code Long.MIN_VALUE} before the first one. */
     long watermark = Long.MIN_VALUE;
     private final Map<Integer, Origin> origins = new HashMap<>();
+    private Origin lastOrigin;
     private Disposable earlyTimer;
 
     AbstractWindowSubscriber(CoreSubscriber<? super StreamElement<K, WindowResult<K, R>>> actual,
@@ -253,11 +254,16 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
     }
 
     final Origin origin(int shard) {
-        Origin o = origins.get(shard);
+        Origin o = lastOrigin;
+        if (o != null && o.partition() == shard) {
+            return o;
+        }
+        o = origins.get(shard);
         if (o == null) {
             o = Origin.of(name, shard, -1L);
             origins.put(shard, o);
         }
+        lastOrigin = o;
         return o;
     }
 

@@ -9,6 +9,7 @@ import reactor.core.CoreSubscriber;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -32,9 +33,13 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
 
     private final TimeWindowAssigner assigner;
     private final KeyedState<K, TimeWindow, WindowState<A>> state;
+    /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
+    private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
     /** Every window that holds state, in firing order (by end). */
     private final TreeSet<TimeWindow> live = new TreeSet<>();
+    /** The window (or slice) last added to {@link #live}, still in it: adding it again is skipped. */
+    private TimeWindow lastLive;
     private final long[] starts;
     private final long[] ends;
     private final TimeWindow[] recent;
@@ -85,6 +90,13 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         return a;
     }
 
+    private void addLive(TimeWindow w) {
+        if (w != lastLive) {
+            live.add(w);
+            lastLive = w;
+        }
+    }
+
     private TimeWindow window(long start, long end) {
         TimeWindow[] rc = recent;
         for (TimeWindow w : rc) {
@@ -128,7 +140,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                     throw keyInTwoShards(key, shard);
                 }
                 st = new WindowState<>(fn.createAccumulator());
-                live.add(w);
+                addLive(w);
             }
             if (!add(st, r)) {
                 return;
@@ -158,7 +170,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 throw keyInTwoShards(key, shard);
             }
             st = new WindowState<>(fn.createAccumulator());
-            live.add(w);
+            addLive(w);
         }
         if (add(st, r)) {
             state.put(shard, w, key, st);
@@ -260,6 +272,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             state.clear();
         }
         live.clear();
+        lastLive = null;
     }
 
     /**
@@ -317,6 +330,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                                 state.removeNamespace(s, w);
                             }
                             live.remove(w);
+                            lastLive = null;
                             purgeIdx++;
                         } else {
                             windowIdx++;
@@ -376,6 +390,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int shardIdx;
         private int sliceIdx;
         private Iterator<K> keys;
+        private Iterator<Map.Entry<K, WindowState<A>>> entries;
 
         SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -392,6 +407,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                             state.removeNamespace(sh, s);
                         }
                         live.remove(s);
+                        lastLive = null;
                     }
                     forwardWatermark(watermarkToForward);
                     metrics.stateEntries(state.size());
@@ -412,6 +428,26 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                     continue;
                 }
                 int shard = shards[shardIdx];
+                if (size == slice) {
+                    // tumbling: the window's one slice is its accumulator (purged right after), so
+                    // its entries are the results, without a lookup per key
+                    if (entries == null) {
+                        if (sliceIdx >= slices.size()) {
+                            shardIdx++;
+                            sliceIdx = 0;
+                            continue;
+                        }
+                        entries = state.entries(shard, slices.get(sliceIdx));
+                    }
+                    if (!entries.hasNext()) {
+                        entries = null;
+                        sliceIdx++;
+                        continue;
+                    }
+                    Map.Entry<K, WindowState<A>> e = entries.next();
+                    emitSliced(shard, e.getKey(), w, e.getValue().acc);
+                    return true;
+                }
                 if (keys == null) {
                     if (sliceIdx >= slices.size()) {
                         shardIdx++;
@@ -433,11 +469,6 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 if (seen) {
                     continue; // merged when its first slice in this window was visited
                 }
-                if (size == slice) {
-                    // tumbling: the window's one slice is its accumulator (purged right after)
-                    emitSliced(shard, key, w, state.get(shard, slices.get(sliceIdx), key).acc);
-                    return true;
-                }
                 A acc = fn.createAccumulator();
                 for (int i = sliceIdx; i < slices.size(); i++) {
                     WindowState<A> st = state.get(shard, slices.get(i), key);
@@ -453,8 +484,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
 
     private void emitSliced(int shard, K key, TimeWindow w, A acc) {
         R value = fn.result(acc);
-        emit(StreamRecord.of(key, new WindowResult<>(key, w.start(), w.end(), value,
-                new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true)), w.end() - 1, origin(shard)));
+        emit(StreamRecord.of(key, new WindowResult<>(key, w.start(), w.end(), value, ON_TIME_ONLY),
+                w.end() - 1, origin(shard)));
         metrics.paneFired();
     }
 }
