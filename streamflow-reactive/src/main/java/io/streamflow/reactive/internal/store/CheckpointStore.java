@@ -105,6 +105,7 @@ public final class CheckpointStore implements AutoCloseable {
         store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
         DurableStateBackend backend = null;
         CheckpointRecord latest = null;
+        long noted = readNoted(directory.resolve(LATEST_FILE));
         for (;;) {
             CheckpointRecord candidate = null;
             String problem;
@@ -112,6 +113,11 @@ public final class CheckpointStore implements AutoCloseable {
                 backend = DurableStateBackend.open(store, codecs);
                 candidate = readLatest(backend);
                 problem = candidate == null ? null : verify(store, backend, candidate);
+                if (candidate == null && noted > 0 && store.getCurrentVersion() > 0) {
+                    // a completed checkpoint was noted, yet this version reads as holding none: a
+                    // damaged newest commit can read so (its pages point at the wrong data)
+                    problem = "it holds no checkpoint record, though checkpoint " + noted + " was completed";
+                }
             } catch (RuntimeException | AssertionError e) {
                 // AssertionError: MVStore's own consistency assertions, when enabled, on damaged pages
                 problem = "it cannot be read: " + e;
@@ -132,7 +138,6 @@ public final class CheckpointStore implements AutoCloseable {
             }
             store.rollbackTo(previous);
         }
-        long noted = readNoted(directory.resolve(LATEST_FILE));
         long restoredId = latest == null ? 0 : latest.id();
         if (noted > restoredId) {
             report.accept("checkpoint " + noted + " was completed but the state file ends "
