@@ -136,6 +136,20 @@ public final class CheckpointStore implements AutoCloseable {
                 backend = DurableStateBackend.open(store, codecs);
                 break;
             }
+            if (previous == version - 1 && !store.isReadOnly()) {
+                // the newest commit is the damaged one: drop it from the file and open afresh, so
+                // that nothing of it (its chunk list, say) is read again; rolling back in memory
+                // can keep a damaged chunk list, which hides older chunks
+                store.closeImmediately();
+                try {
+                    store = reopenForRecovery(file, report);
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException("the state file " + file + " does not open without its damaged "
+                            + "newest commit: " + e.getMessage(), e);
+                }
+                store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
+                continue;
+            }
             store.rollbackTo(previous);
         }
         long restoredId = latest == null ? 0 : latest.id();
