@@ -166,47 +166,42 @@ final class KeyMap<K, V> {
         if (longKeys && (value == null || !(key instanceof Long))) {
             dropLongKeys();
         }
+        int i;
         if (longKeys) {
             long x = (Long) key;
-            int i = probeLong(x);
-            if (i >= 0) {
-                V old = (V) vals[i];
-                vals[i] = value;
-                lastSlot = i;
-                lastKey = key;
-                return old;
+            i = probeLong(x);
+            if (i < 0) {
+                i = ~i;
+                lkeys[i] = x;
+                return inserted(i, key, value);
             }
-            i = ~i;
-            lkeys[i] = x;
-            vals[i] = value;
-            lastSlot = i;
-            lastKey = key;
-            if (++size * 2 > vals.length) {
-                grow();
+        } else {
+            i = find(key);
+            if (i < 0) {
+                int h = spread(key);
+                int m = mask;
+                i = h & m;
+                while (keys[i] != null) {
+                    i = (i + 1) & m;
+                }
+                keys[i] = key;
+                hashes[i] = h;
+                return inserted(i, key, value);
             }
-            return null;
         }
-        int h = spread(key);
-        int i = find(key);
-        if (i >= 0) {
-            V old = (V) vals[i];
-            vals[i] = value;
-            lastSlot = i;
-            lastKey = key;
-            return old;
-        }
-        Object[] ks = keys;
-        int m = mask;
-        i = h & m;
-        while (ks[i] != null) {
-            i = (i + 1) & m;
-        }
-        ks[i] = key;
+        V old = (V) vals[i];
         vals[i] = value;
-        hashes[i] = h;
         lastSlot = i;
         lastKey = key;
-        if (++size * 2 > ks.length) {
+        return old;
+    }
+
+    /** Completes an insert at slot {@code i}, whose key the caller has stored; @return {@code null} */
+    private V inserted(int i, Object key, V value) {
+        vals[i] = value;
+        lastSlot = i;
+        lastKey = key;
+        if (++size * 2 > vals.length) {
             grow();
         }
         return null;
