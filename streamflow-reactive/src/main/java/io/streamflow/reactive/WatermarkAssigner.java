@@ -100,6 +100,12 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         }
     }
 
+    /** Pulled synchronously by a downstream operator only when nothing here runs on a timer. */
+    @Override
+    protected boolean offersSyncFusion() {
+        return checkpointing == null && !periodic && idleTimeoutMillis <= 0;
+    }
+
     /**
      * Restores the last checkpoint's positions and watermarks. Watermark generators start afresh
      * (their internal state is not checkpointed); the restored per-partition watermarks and the

@@ -145,4 +145,69 @@ class ConfigurationErrorsTest {
                 .expectComplete()
                 .verify(TIMEOUT);
     }
+
+    /** Creates a null accumulator, or (with {@code nullFromAdd}) returns null from {@code add}. */
+    private static io.streamflow.reactive.window.AggregateFunction<Long, long[], Long> nullAccumulator(
+            boolean nullFromAdd) {
+        return new io.streamflow.reactive.window.AggregateFunction<>() {
+            public long[] createAccumulator() {
+                return nullFromAdd ? new long[1] : null;
+            }
+
+            public long[] add(long[] a, Long v) {
+                return nullFromAdd ? null : a;
+            }
+
+            public long[] merge(long[] a, long[] b) {
+                return a;
+            }
+
+            public Long result(long[] a) {
+                return a[0];
+            }
+
+            public String toString() {
+                return "nullAccumulator";
+            }
+        };
+    }
+
+    @Test
+    void aNullAccumulatorIsAClearErrorInEveryWindowLayout() {
+        for (var assigner : java.util.List.of(Windows.tumbling(Duration.ofSeconds(1)),
+                Windows.sliding(Duration.ofSeconds(1), Duration.ofMillis(250)), Windows.session(Duration.ofSeconds(1)),
+                Windows.count(3))) {
+            for (boolean fromAdd : new boolean[] {false, true}) {
+                StepVerifier.create(Flux.<StreamElement<String, Long>>just(StreamRecord.of("k", 1L, 5L))
+                                .transform(WindowOperator.<String, Long>of(assigner)
+                                        .settings(OperatorSettings.named("w")
+                                                .withMeterRegistry(new SimpleMeterRegistry()))
+                                        .aggregate(nullAccumulator(fromAdd))))
+                        .expectErrorSatisfies(e -> assertThat(e).as("%s, null from %s", assigner,
+                                        fromAdd ? "add" : "createAccumulator")
+                                .isInstanceOf(NullPointerException.class)
+                                .hasMessageContaining("nullAccumulator")
+                                .hasMessageContaining("'w'")
+                                .hasMessageContaining("accumulators must not be null"))
+                        .verify(TIMEOUT);
+            }
+        }
+    }
+
+    @Test
+    void anAddThatReturnsNullSendsTheRecordToTheDeadLetterOutputWithThatPolicy() {
+        StreamRecord<String, Long> r = StreamRecord.of("k", 1L, 5L);
+        StepVerifier.create(Flux.<StreamElement<String, Long>>just(r)
+                        .transform(WindowOperator.<String, Long>of(Windows.tumbling(Duration.ofSeconds(1)))
+                                .settings(OperatorSettings.named("w").withErrorPolicy(ErrorPolicy.deadLetter())
+                                        .withMeterRegistry(new SimpleMeterRegistry()))
+                                .aggregate(nullAccumulator(true))))
+                .assertNext(e -> assertThat(e).isInstanceOfSatisfying(DeadLetter.class, d -> {
+                    assertThat(d.input()).isEqualTo(r);
+                    assertThat(d.error()).hasMessageContaining("returned a null accumulator from add");
+                }))
+                .expectNext(Watermark.end())
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
 }

@@ -1,8 +1,8 @@
 package io.streamflow.reactive.internal;
 
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 
@@ -14,8 +14,13 @@ import java.util.function.LongFunction;
  * A source of {@code factory.apply(i)} for {@code i} in {@code [from, end)}, emitting exactly what
  * downstream requests with a primitive counter (no boxed state per element). A factory that throws
  * or returns {@code null} terminates the sequence with {@code onError}.
+ * <p>
+ * It supports synchronous fusion ({@link Fuseable#SYNC}): a consumer that asks for it pulls each
+ * element with {@code poll()} in its own loop, with no {@code onNext} call or demand accounting per
+ * element. A throwing factory then throws from {@code poll()}, which the consumer turns into
+ * {@code onError}.
  */
-public final class GeneratorFlux<T> extends Flux<T> {
+public final class GeneratorFlux<T> extends Flux<T> implements Fuseable {
 
     private final long from;
     private final long end;
@@ -36,7 +41,7 @@ public final class GeneratorFlux<T> extends Flux<T> {
         actual.onSubscribe(new Generation<>(actual, from, end, factory));
     }
 
-    static final class Generation<T> implements Subscription {
+    static final class Generation<T> implements Fuseable.QueueSubscription<T> {
         private final CoreSubscriber<? super T> actual;
         private final long end;
         private final LongFunction<? extends T> factory;
@@ -106,6 +111,36 @@ public final class GeneratorFlux<T> extends Flux<T> {
         @Override
         public void cancel() {
             cancelled = true;
+        }
+
+        @Override
+        public int requestFusion(int requestedMode) {
+            return (requestedMode & Fuseable.SYNC) != 0 ? Fuseable.SYNC : Fuseable.NONE;
+        }
+
+        @Override
+        public T poll() {
+            long i = index;
+            if (i == end) {
+                return null;
+            }
+            index = i + 1;
+            return Objects.requireNonNull(factory.apply(i), "the record factory returned null");
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return index == end;
+        }
+
+        @Override
+        public int size() {
+            return (int) Math.min(Integer.MAX_VALUE, end - index);
+        }
+
+        @Override
+        public void clear() {
+            index = end;
         }
 
     }

@@ -3,6 +3,7 @@ package io.streamflow.reactive.internal;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Operators;
 import reactor.util.concurrent.Queues;
 import reactor.util.context.Context;
@@ -30,6 +31,15 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * {@link #clearState()} is called. A user function that throws terminates the operator with
  * {@code onError} after cancelling upstream (subclasses apply their dead-letter policy before
  * that).
+ * <p>
+ * Fusion: when upstream offers synchronous fusion ({@link Fuseable#SYNC}, for example the generator
+ * source or another StreamFlow operator), the drain loop pulls each input with {@code poll()}
+ * instead of receiving {@code onNext} into its queue, so a record costs no atomic operation and no
+ * queue hand-off. An operator that {@linkplain #offersSyncFusion() says it can} is itself pulled
+ * that way by a downstream StreamFlow operator: its {@code poll()} runs the next input through
+ * {@link #onInput} on the consumer's thread. It only offers this while its upstream is fused
+ * synchronously too and it has no timers and never pauses; a downstream that needs a thread
+ * barrier ({@code publishOn}) is refused.
  *
  * @param <I> input element type
  * @param <O> output element type
@@ -44,6 +54,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private Iterator<? extends O> pending;
 
     private Subscription s;
+    /** Upstream, when it is fused synchronously: inputs are pulled from it and {@link #inQueue} is unused. */
+    private Fuseable.QueueSubscription<I> syncUpstream;
+    /** Whether downstream pulls this operator's outputs with {@link #poll()} (its drain loop is unused). */
+    private boolean outputFused;
     private int consumed;
     private boolean endHandled;
     private boolean terminated;
@@ -104,6 +118,15 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     /** Called once when the operator subscribes (before any input); start timers here. */
     protected void onStart() {
+    }
+
+    /**
+     * Whether a downstream operator may pull this operator's outputs with {@link #poll()}: only
+     * when this operator starts no timers, never {@linkplain #pauseUntilCommitted pauses} and
+     * never calls {@link #drain()} itself. Asked once, after {@link #onStart()}. Default: no.
+     */
+    protected boolean offersSyncFusion() {
+        return false;
     }
 
     /** Called once on cancel or termination: stop timers, release state. Must not throw. */
@@ -172,12 +195,19 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public final void onSubscribe(Subscription subscription) {
         if (Operators.validate(this.s, subscription)) {
             this.s = subscription;
+            if (subscription instanceof Fuseable.QueueSubscription<?> qs
+                    && qs.requestFusion(Fuseable.SYNC) == Fuseable.SYNC) {
+                syncUpstream = (Fuseable.QueueSubscription<I>) qs;
+            }
             onStart();
-            actual.onSubscribe(this);
-            subscription.request(prefetch);
+            actual.onSubscribe(syncUpstream != null && offersSyncFusion() ? new FusedOutput() : this);
+            if (syncUpstream == null) {
+                subscription.request(prefetch);
+            }
         }
     }
 
@@ -260,6 +290,9 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     @Override
     public final void request(long n) {
+        if (outputFused) {
+            return; // a synchronously fused downstream pulls with poll() and never requests
+        }
         if (Operators.validate(n)) {
             Operators.addCap(REQUESTED, this, n);
             drain();
@@ -278,11 +311,103 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         }
     }
 
+    // ---------------------------------------------------------------- synchronous fusion (output side)
+
+    /**
+     * The subscription handed to downstream when this operator {@linkplain #offersSyncFusion() may be
+     * pulled}: a {@link Fuseable.QueueSubscription} whose {@code poll()} runs inputs pulled from the
+     * synchronously fused upstream through {@link #onInput} until an output is ready. Downstream that
+     * does not fuse uses it like the operator itself.
+     */
+    private final class FusedOutput implements Fuseable.QueueSubscription<O> {
+
+        @Override
+        public int requestFusion(int requestedMode) {
+            // a thread barrier would move onInput (user functions) to the consumer's thread: refused
+            if ((requestedMode & Fuseable.SYNC) != 0 && (requestedMode & Fuseable.THREAD_BARRIER) == 0) {
+                outputFused = true;
+                return Fuseable.SYNC;
+            }
+            return Fuseable.NONE;
+        }
+
+        /**
+         * The next output; {@code null} once the input ended and every output was taken. A throwing
+         * user function or upstream throws from here, to the consumer.
+         */
+        @Override
+        public O poll() {
+            for (;;) {
+                O o = out.poll();
+                if (o != null) {
+                    return o;
+                }
+                if (pending != null) {
+                    if (pending.hasNext()) {
+                        O next = pending.next();
+                        if (next != null) {
+                            return next;
+                        }
+                    } else {
+                        pending = null;
+                    }
+                    continue;
+                }
+                if (terminated) {
+                    return null;
+                }
+                I v = syncUpstream.poll();
+                if (v == null) {
+                    if (!endHandled) {
+                        endHandled = true;
+                        onEndOfInput();
+                        continue;
+                    }
+                    terminated = true;
+                    clearState();
+                    return null;
+                }
+                onInput(v);
+            }
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return out.isEmpty() && pending == null && (terminated || endHandled || syncUpstream.isEmpty());
+        }
+
+        @Override
+        public int size() {
+            return out.size();
+        }
+
+        @Override
+        public void clear() {
+            Operators.onDiscardMultiple(out, actual.currentContext());
+            out.clear();
+            pending = null;
+            syncUpstream.clear();
+        }
+
+        @Override
+        public void request(long n) {
+            StreamOperatorSubscriber.this.request(n);
+        }
+
+        @Override
+        public void cancel() {
+            StreamOperatorSubscriber.this.cancel();
+        }
+    }
+
     // ---------------------------------------------------------------- drain loop
 
     private void discardAll() {
         Context ctx = actual.currentContext();
         Operators.onDiscardQueueWithClear(inQueue, ctx, null);
+        if (syncUpstream != null) {
+            syncUpstream.clear();
+        }
         Operators.onDiscardMultiple(out, ctx);
         out.clear();
         pending = null;
@@ -361,8 +486,20 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                         onTimer();
                         continue;
                     }
-                    boolean d = done;
-                    I v = inQueue.poll();
+                    boolean d;
+                    I v;
+                    if (syncUpstream != null) {
+                        // pulled only while downstream has demand left (or to see the end of input):
+                        // without demand no input is taken from a fused source
+                        if (e == r && !syncUpstream.isEmpty()) {
+                            break;
+                        }
+                        v = syncUpstream.poll(); // throws what upstream throws: handled below as a failure
+                        d = v == null;
+                    } else {
+                        d = done;
+                        v = inQueue.poll();
+                    }
                     if (v == null) {
                         if (d) {
                             if (!endHandled) {
@@ -383,7 +520,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                     terminated = true;
                     return;
                 }
-                if (++consumed == limit) {
+                if (syncUpstream == null && ++consumed == limit) {
                     consumed = 0;
                     s.request(limit);
                 }

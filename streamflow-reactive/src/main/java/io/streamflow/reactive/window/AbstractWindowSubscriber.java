@@ -184,9 +184,42 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
 
     /** Adds the value to the state's accumulator, applying the error policy; false when it went to the DLQ. */
     final boolean add(WindowState<A> st, StreamRecord<K, V> r) {
-        A acc;
+        A acc = addValue(st.acc, r);
+        if (acc == null) {
+            return false;
+        }
+        st.acc = acc;
+        st.dirty = true;
+        st.sinceFire++;
+        return true;
+    }
+
+    /** A fresh accumulator from the aggregate function, which must not be {@code null}. */
+    final A newAccumulator() {
+        A acc = fn.createAccumulator();
+        if (acc == null) {
+            throw new NullPointerException("aggregate function " + fn + " created a null accumulator in window "
+                    + "operator '" + name + "'; accumulators must not be null");
+        }
+        return acc;
+    }
+
+    private A addChecked(A acc, V value) {
+        A added = fn.add(acc, value);
+        if (added == null) {
+            throw new NullPointerException("aggregate function " + fn + " returned a null accumulator from add "
+                    + "in window operator '" + name + "'; accumulators must not be null");
+        }
+        return added;
+    }
+
+    /**
+     * Adds the record's value to {@code acc}, applying the error policy: the new accumulator, or
+     * {@code null} when the record went to the dead-letter output.
+     */
+    final A addValue(A acc, StreamRecord<K, V> r) {
         try {
-            acc = fn.add(st.acc, r.value());
+            return addChecked(acc, r.value());
         } catch (Throwable t) {
             Exceptions.throwIfFatal(t);
             if (!settings.errorPolicy().isDeadLetter()) {
@@ -194,20 +227,15 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
             }
             if (settings.errorPolicy().retries() > 0) {
                 try {
-                    acc = Retry.again(v -> fn.add(st.acc, v), r.value(), settings.errorPolicy().retries(), t);
+                    return Retry.again(v -> addChecked(acc, v), r.value(), settings.errorPolicy().retries(), t);
                 } catch (Throwable t2) {
                     deadLetterOrFail(r, t2);
-                    return false;
+                    return null;
                 }
-            } else {
-                deadLetterOrFail(r, t);
-                return false;
             }
+            deadLetterOrFail(r, t);
+            return null;
         }
-        st.acc = acc;
-        st.dirty = true;
-        st.sinceFire++;
-        return true;
     }
 
     final void deadLetterOrFail(StreamRecord<K, V> r, Throwable t) {
@@ -237,7 +265,7 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         st.dirty = false;
         st.sinceFire = 0;
         if (!trigger.isAccumulating()) {
-            st.acc = fn.createAccumulator();
+            st.acc = newAccumulator();
         }
     }
 

@@ -11,6 +11,10 @@ package io.streamflow.reactive.window;
  * {@code add} and {@code merge} may mutate and return their first argument (no allocation per
  * record); {@code result} must not mutate the accumulator, since an accumulating window fires
  * again later.
+ * <p>
+ * Accumulators are never {@code null}: {@code createAccumulator} and {@code add} must return an
+ * object (an operator reports a {@code null} as a failure of the function). Keep an absent value
+ * inside the accumulator instead, as {@link Aggregations.Holder} does.
  *
  * @param <V> input value type
  * @param <A> accumulator type

@@ -45,7 +45,7 @@ final class CountWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K
             if (sharded && state.existsInOtherShard(shard, NS, key)) {
                 throw keyInTwoShards(key, shard);
             }
-            st = new WindowState<>(fn.createAccumulator());
+            st = new WindowState<>(newAccumulator());
             st.start = r.timestamp();
             st.end = r.timestamp() + 1;
         }

@@ -100,7 +100,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                 late(r, start, end);
                 return;
             }
-            target = new WindowState<>(fn.createAccumulator());
+            target = new WindowState<>(newAccumulator());
             target.start = start;
             target.end = end;
             // a session created behind the watermark (within the allowed lateness) fires LATE panes, never ON_TIME

@@ -32,7 +32,13 @@ import java.util.TreeSet;
 final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
     private final TimeWindowAssigner assigner;
+    /** Per-window state with pane bookkeeping; {@code null} when sliced. */
     private final KeyedState<K, TimeWindow, WindowState<A>> state;
+    /**
+     * Sliced: the accumulator of each key in each slice, held directly (a sliced window fires
+     * once, so it needs no pane bookkeeping, and a record touches one object less); else {@code null}.
+     */
+    private final KeyedState<K, TimeWindow, A> sliceState;
     /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
     private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
@@ -49,12 +55,18 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     private final long size;
     private final long slide;
     private final long offset;
+    /**
+     * Sliced: the two slices records fell in last (out-of-order input straddles a slice boundary),
+     * with the start of the last window holding each, so a record in one of them costs a range
+     * check instead of two divisions and a window lookup. Index 0 is the more recent.
+     */
+    private final TimeWindow[] hotSlice = new TimeWindow[2];
+    private final long[] hotLastStart = new long[2];
 
     TimeWindowSubscriber(CoreSubscriber<? super StreamElement<K, WindowResult<K, R>>> actual,
                          WindowOperator<K, V> spec, TimeWindowAssigner assigner, AggregateFunction<V, A, R> fn) {
         super(actual, spec, fn);
         this.assigner = assigner;
-        this.state = backend.keyedState(name, "windows");
         this.sharded = settings.shardBySourcePartition();
         int n = assigner.maxWindowsPerRecord();
         this.starts = new long[n];
@@ -79,6 +91,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             this.offset = 0;
             this.slice = 0;
         }
+        this.state = slice == 0 ? backend.keyedState(name, "windows") : null;
+        this.sliceState = slice == 0 ? null : backend.keyedState(name, "slices");
     }
 
     private static long gcd(long a, long b) {
@@ -139,7 +153,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 if (sharded && state.existsInOtherShard(shard, w, key)) {
                     throw keyInTwoShards(key, shard);
                 }
-                st = new WindowState<>(fn.createAccumulator());
+                st = new WindowState<>(newAccumulator());
                 addLive(w);
             }
             if (!add(st, r)) {
@@ -153,28 +167,56 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
     }
 
+    /** Sliced: the slice holding {@code t}, making it {@code hotSlice[0]}; its last window's start is {@code hotLastStart[0]}. */
+    private TimeWindow hotSlice(long t) {
+        TimeWindow[] hs = hotSlice;
+        TimeWindow h = hs[0];
+        if (h != null && t >= h.start() && t < h.end()) {
+            return h;
+        }
+        long[] ls = hotLastStart;
+        TimeWindow other = hs[1];
+        long otherLast = ls[1];
+        if (other == null || t < other.start() || t >= other.end()) {
+            long sliceStart = t - Math.floorMod(t - offset, slice);
+            other = window(sliceStart, sliceStart + slice);
+            // slide is a multiple of slice: every time in the slice has the same last window
+            otherLast = sliceStart - Math.floorMod(sliceStart - offset, slide);
+        }
+        hs[1] = h;
+        ls[1] = ls[0];
+        hs[0] = other;
+        ls[0] = otherLast;
+        return other;
+    }
+
     private void onRecordSliced(StreamRecord<K, V> r) {
         long t = r.timestamp();
-        long lastStart = t - Math.floorMod(t - offset, slide);
+        TimeWindow w = hotSlice(t);
+        long lastStart = hotLastStart[0];
         if (lastStart + size - 1 <= watermark) {
             late(r, lastStart, lastStart + size);
             return;
         }
-        long sliceStart = t - Math.floorMod(t - offset, slice);
         int shard = sharded ? r.origin().partition() : 0;
         K key = r.key();
-        TimeWindow w = window(sliceStart, sliceStart + slice);
-        WindowState<A> st = state.get(shard, w, key);
-        if (st == null) {
-            if (sharded && state.existsInOtherShard(shard, w, key)) {
+        KeyedState<K, TimeWindow, A> ss = sliceState;
+        A acc = ss.get(shard, w, key);
+        boolean created = acc == null;
+        if (created) {
+            if (sharded && ss.existsInOtherShard(shard, w, key)) {
                 throw keyInTwoShards(key, shard);
             }
-            st = new WindowState<>(fn.createAccumulator());
+            acc = newAccumulator();
+        }
+        A added = addValue(acc, r);
+        if (added == null) {
+            return; // dead-lettered: a new slice entry is not kept
+        }
+        if (created) {
             addLive(w);
         }
-        if (add(st, r)) {
-            state.put(shard, w, key, st);
-        }
+        ss.put(shard, w, key, added);
     }
 
     /** Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs. */
@@ -259,8 +301,9 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
      */
     @Override
     void restoreState() {
-        for (int shard : state.shards()) {
-            for (TimeWindow w : state.namespaces(shard)) {
+        KeyedState<K, TimeWindow, ?> st = state != null ? state : sliceState;
+        for (int shard : st.shards()) {
+            for (TimeWindow w : st.namespaces(shard)) {
                 live.add(w);
             }
         }
@@ -269,7 +312,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     @Override
     void releaseState() {
         if (!durable) {
-            state.clear();
+            (state != null ? state : sliceState).clear();
         }
         live.clear();
         lastLive = null;
@@ -390,7 +433,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int shardIdx;
         private int sliceIdx;
         private Iterator<K> keys;
-        private Iterator<Map.Entry<K, WindowState<A>>> entries;
+        private Iterator<Map.Entry<K, A>> entries;
 
         SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -403,21 +446,21 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             for (;;) {
                 if (windowIdx >= toFire.size()) {
                     for (TimeWindow s : toPurge) {
-                        for (int sh : state.shards()) {
-                            state.removeNamespace(sh, s);
+                        for (int sh : sliceState.shards()) {
+                            sliceState.removeNamespace(sh, s);
                         }
                         live.remove(s);
                         lastLive = null;
                     }
                     forwardWatermark(watermarkToForward);
-                    metrics.stateEntries(state.size());
+                    metrics.stateEntries(sliceState.size());
                     return false;
                 }
                 TimeWindow w = toFire.get(windowIdx);
                 if (slices == null) {
                     slices = new ArrayList<>(live.subSet(new TimeWindow(w.start(), w.start() + slice),
                             new TimeWindow(w.end(), w.end() + slice)));
-                    shards = state.shards();
+                    shards = sliceState.shards();
                     shardIdx = 0;
                     sliceIdx = 0;
                     keys = null;
@@ -437,15 +480,15 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                             sliceIdx = 0;
                             continue;
                         }
-                        entries = state.entries(shard, slices.get(sliceIdx));
+                        entries = sliceState.entries(shard, slices.get(sliceIdx));
                     }
                     if (!entries.hasNext()) {
                         entries = null;
                         sliceIdx++;
                         continue;
                     }
-                    Map.Entry<K, WindowState<A>> e = entries.next();
-                    emitSliced(shard, e.getKey(), w, e.getValue().acc);
+                    Map.Entry<K, A> e = entries.next();
+                    emitSliced(shard, e.getKey(), w, e.getValue());
                     return true;
                 }
                 if (keys == null) {
@@ -454,7 +497,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                         sliceIdx = 0;
                         continue;
                     }
-                    keys = state.keys(shard, slices.get(sliceIdx)).iterator();
+                    keys = sliceState.keys(shard, slices.get(sliceIdx)).iterator();
                 }
                 if (!keys.hasNext()) {
                     keys = null;
@@ -464,16 +507,16 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 K key = keys.next();
                 boolean seen = false;
                 for (int i = 0; i < sliceIdx && !seen; i++) {
-                    seen = state.get(shard, slices.get(i), key) != null;
+                    seen = sliceState.get(shard, slices.get(i), key) != null;
                 }
                 if (seen) {
                     continue; // merged when its first slice in this window was visited
                 }
-                A acc = fn.createAccumulator();
+                A acc = newAccumulator();
                 for (int i = sliceIdx; i < slices.size(); i++) {
-                    WindowState<A> st = state.get(shard, slices.get(i), key);
-                    if (st != null) {
-                        acc = fn.merge(acc, st.acc);
+                    A sliceAcc = sliceState.get(shard, slices.get(i), key);
+                    if (sliceAcc != null) {
+                        acc = fn.merge(acc, sliceAcc);
                     }
                 }
                 emitSliced(shard, key, w, acc);

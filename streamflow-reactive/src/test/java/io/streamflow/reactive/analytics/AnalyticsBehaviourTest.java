@@ -705,6 +705,7 @@ class AnalyticsBehaviourTest {
         AtomicLong sent = new AtomicLong();
         AtomicLong delivered = new AtomicLong();
         Flux<O> flux = Flux.fromIterable(input)
+                .hide() // pushed through the prefetch queue: a fused source is pulled and never asked
                 .doOnRequest(n -> requested.addAndGet(n))
                 .doOnNext(x -> sent.incrementAndGet())
                 .transform(operator)

@@ -45,9 +45,12 @@ class WindowReferenceModelTest {
 
     /**
      * A generated case; {@code prefetch} and {@code downstreamBatch} vary the demand the operator sees,
-     * {@code partitions > 0} spreads the keys over that many source partitions (state shards).
+     * {@code partitions > 0} spreads the keys over that many source partitions (state shards);
+     * {@code fused}: the source offers synchronous fusion, so the operators pull their inputs,
+     * else it is hidden and they are pushed through their prefetch queues.
      */
-    record Case(long seed, Spec spec, List<In> input, int prefetch, int downstreamBatch, int partitions) {
+    record Case(long seed, Spec spec, List<In> input, int prefetch, int downstreamBatch, int partitions,
+                boolean fused) {
     }
 
     @Test
@@ -68,8 +71,8 @@ class WindowReferenceModelTest {
                 String detail = check(c, smallest, new HashMap<>());
                 fail("operator disagrees with the reference model%n  seed: %d (replay: mvn -pl streamflow-reactive "
                                 + "test -Dtest=WindowReferenceModelTest -Dseed=%d)%n  spec: %s%n"
-                                + "  demand: prefetch %d, downstream batch %d; source partitions: %s%n  smallest failing input (%d of %d records):%s%n%s",
-                        seed, seed, c.spec(), c.prefetch(), c.downstreamBatch(),
+                                + "  demand: prefetch %d, downstream batch %d, fused source %s; source partitions: %s%n  smallest failing input (%d of %d records):%s%n%s",
+                        seed, seed, c.spec(), c.prefetch(), c.downstreamBatch(), c.fused(),
                         c.partitions() == 0 ? "one, watermarks from WatermarkStrategy" : c.partitions()
                                 + ", watermarks inserted by the test", smallest.size(), c.input().size(), javaList(smallest),
                         Objects.requireNonNullElse(detail, "(shrunk input passes?!) original problem:\n" + problem));
@@ -153,7 +156,8 @@ class WindowReferenceModelTest {
         int prefetch = (int) pick(rnd, 256, 256, 1, 2, 7);
         int downstreamBatch = (int) pick(rnd, 0, 0, 1, 3);
         int partitions = (int) pick(rnd, 0, 0, 1, 2, 3);
-        return new Case(seed, spec, input, prefetch, downstreamBatch, partitions);
+        boolean fused = rnd.nextBoolean();
+        return new Case(seed, spec, input, prefetch, downstreamBatch, partitions, fused);
     }
 
     private static long pick(SplittableRandom rnd, long... choices) {
@@ -170,7 +174,7 @@ class WindowReferenceModelTest {
         try {
             actual = WindowTestKit.run(input, spec.outOfOrderness(),
                     WindowTestKit.operator(spec.assigner(), spec.lateness(), spec.trigger()), c.prefetch(),
-                    c.downstreamBatch(), c.partitions());
+                    c.downstreamBatch(), c.partitions(), c.fused());
         } catch (Throwable t) {
             StringWriter sw = new StringWriter();
             t.printStackTrace(new PrintWriter(sw));

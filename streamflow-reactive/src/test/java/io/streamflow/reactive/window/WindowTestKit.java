@@ -92,6 +92,16 @@ final class WindowTestKit {
      */
     static Outcome run(List<In> input, long outOfOrdernessMs, WindowOperator<String, Val> op, int prefetch,
                        int downstreamBatch, int partitions) {
+        return run(input, outOfOrdernessMs, op, prefetch, downstreamBatch, partitions, true);
+    }
+
+    /**
+     * As {@link #run(List, long, WindowOperator, int, int, int)}; with {@code fused == false} the
+     * source is hidden, so it offers no synchronous fusion and the operators receive pushed inputs
+     * through their prefetch queues.
+     */
+    static Outcome run(List<In> input, long outOfOrdernessMs, WindowOperator<String, Val> op, int prefetch,
+                       int downstreamBatch, int partitions, boolean fused) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Flux<StreamElement<String, Val>> withWatermarks;
         if (partitions == 0) {
@@ -100,6 +110,7 @@ final class WindowTestKit {
                 records.add(StreamRecord.of(in.key(), new Val(in.value(), in.seq()), in.ts()));
             }
             withWatermarks = Flux.fromIterable(records)
+                    .transform(f -> fused ? f : f.hide())
                     .transform(WatermarkStrategy.<String, Val>forBoundedOutOfOrderness(
                                     Duration.ofMillis(outOfOrdernessMs))
                             .withMetrics("test", "watermarks", registry)
@@ -118,7 +129,7 @@ final class WindowTestKit {
                 }
             }
             elements.add(Watermark.end());
-            withWatermarks = Flux.fromIterable(elements);
+            withWatermarks = Flux.fromIterable(elements).transform(f -> fused ? f : f.hide());
         }
         List<StreamElement<String, WindowResult<String, Aggregations.CountAndSum>>> out = withWatermarks
                 .transform(op.settings(OperatorSettings.named("window").withMeterRegistry(registry)
