@@ -70,9 +70,11 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     /** Outputs delivered so far; owned by the drain loop. */
     private long produced;
     /**
-     * Set while {@link #onNext} runs an input on its fast path (this thread owns the drain loop,
-     * nothing waits): {@link #emit} may then hand an output straight to downstream when nothing is
-     * queued ahead of it and demand allows, instead of queueing it for the drain loop.
+     * Set while the thread that owns the drain loop runs an input or a pending step with no output
+     * queued (in the drain loop, or on {@link #onNext}'s fast path): {@link #emit} may then hand an
+     * output straight to downstream when nothing is queued ahead of it and demand allows, instead of
+     * queueing it for the drain loop. An output set by {@link #setPending} meanwhile still follows it,
+     * as it would from the queue.
      */
     private boolean direct;
     @SuppressWarnings("rawtypes")
@@ -137,7 +139,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     /** Adds an output; delivered in order as downstream demand allows. */
     protected final void emit(O o) {
-        if (direct && pending == null && out.isEmpty() && produced != requested && !cancelled) {
+        if (direct && out.isEmpty() && produced != requested && !cancelled) {
             produced++;
             actual.onNext(o);
             return;
@@ -465,10 +467,16 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                 try {
                     if (pending != null) {
                         if (pending.hasNext()) {
+                            // nothing is queued here: the step's outputs may go straight downstream
+                            produced = e;
+                            direct = true;
                             O next = pending.next();
                             if (next != null) {
-                                out.add(next);
+                                emit(next);
                             }
+                            direct = false;
+                            e = produced;
+                            r = requested; // produced was counted against the current demand
                         } else {
                             pending = null;
                         }
@@ -514,8 +522,14 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                         }
                         break;
                     }
+                    produced = e;
+                    direct = true;
                     onInput(v);
+                    direct = false;
+                    e = produced;
+                    r = requested;
                 } catch (Throwable t) {
+                    direct = false;
                     failFromUser(t);
                     terminated = true;
                     return;

@@ -131,7 +131,7 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     @Override
     public java.util.Iterator<Map.Entry<K, S>> entries(int shard, N namespace) {
         KeyMap<K, S> m = map(shard, namespace, false);
-        return m == null ? java.util.Collections.emptyIterator() : m.entrySnapshot();
+        return m == null ? java.util.Collections.emptyIterator() : m.entryWalk();
     }
 
     @Override

@@ -30,6 +30,8 @@ final class KeyMap<K, V> {
     private int mask;
     private int size;
     private int lastSlot = -1;
+    /** Counts inserts, removals and layout changes (not value replacements), for {@link #entryWalk()}. */
+    private int mods;
     /** The key object of the last {@link #get}, so a {@code put} of the same box skips the probe. */
     private Object lastKey;
 
@@ -152,6 +154,7 @@ final class KeyMap<K, V> {
         hashes = hs;
         lkeys = null;
         longKeys = false;
+        mods++;
         lastSlot = -1;
         lastKey = null;
     }
@@ -198,10 +201,11 @@ final class KeyMap<K, V> {
 
     /** Completes an insert at slot {@code i}, whose key the caller has stored; @return {@code null} */
     private V inserted(int i, Object key, V value) {
+        mods++;
         vals[i] = value;
         lastSlot = i;
         lastKey = key;
-        if (++size * 2 > vals.length) {
+        if (++size > (vals.length >> 1) + (vals.length >> 2)) { // load factor 3/4
             grow();
         }
         return null;
@@ -215,6 +219,7 @@ final class KeyMap<K, V> {
         }
         V old = (V) vals[i];
         size--;
+        mods++;
         lastSlot = -1;
         lastKey = null;
         int m = mask;
@@ -285,17 +290,21 @@ final class KeyMap<K, V> {
         }
     }
 
-    /** A snapshot of the entries (the stored value objects), safe to use while the map changes. */
-    Iterator<Map.Entry<K, V>> entrySnapshot() {
-        Object[] ks = keys == null ? null : keys.clone();
-        long[] lks = lkeys == null ? null : lkeys.clone();
-        Object[] vs = vals.clone();
+    /**
+     * Walks the entries in place, without copying the map: the returned entry is one mutable object,
+     * refilled by every {@code next()}. The map must not gain or lose a key meanwhile; if it does,
+     * the walk throws {@link java.util.ConcurrentModificationException}.
+     */
+    Iterator<Map.Entry<K, V>> entryWalk() {
         return new Iterator<>() {
-            int i = advance(0);
+            private final int expectedMods = mods;
+            private final ReusedEntry<K, V> entry = new ReusedEntry<>();
+            private int i = advance(0);
 
             private int advance(int from) {
                 int j = from;
-                while (j < vs.length && (ks != null ? ks[j] == null : vs[j] == null)) {
+                int n = vals.length;
+                while (j < n && !occupied(j)) {
                     j++;
                 }
                 return j;
@@ -303,21 +312,46 @@ final class KeyMap<K, V> {
 
             @Override
             public boolean hasNext() {
-                return i < vs.length;
+                return i < vals.length;
             }
 
             @Override
             @SuppressWarnings("unchecked")
             public Map.Entry<K, V> next() {
-                if (i >= vs.length) {
+                if (mods != expectedMods) {
+                    throw new java.util.ConcurrentModificationException("a key was added or removed while walking "
+                            + "the entries");
+                }
+                if (i >= vals.length) {
                     throw new java.util.NoSuchElementException();
                 }
-                K k = ks != null ? (K) ks[i] : (K) Long.valueOf(lks[i]);
-                Map.Entry<K, V> e = new java.util.AbstractMap.SimpleImmutableEntry<>(k, (V) vs[i]);
+                entry.key = keyAt(i);
+                entry.value = (V) vals[i];
                 i = advance(i + 1);
-                return e;
+                return entry;
             }
         };
+    }
+
+    /** The entry of {@link #entryWalk()}, refilled by each step. */
+    private static final class ReusedEntry<K, V> implements Map.Entry<K, V> {
+        K key;
+        V value;
+
+        @Override
+        public K getKey() {
+            return key;
+        }
+
+        @Override
+        public V getValue() {
+            return value;
+        }
+
+        @Override
+        public V setValue(V v) {
+            throw new UnsupportedOperationException("read-only entry");
+        }
     }
 
     List<K> keyList() {

@@ -39,10 +39,11 @@ public interface KeyedState<K, N, S> {
     Iterable<K> keys(int shard, N namespace);
 
     /**
-     * @return a snapshot of the entries of the namespace in the shard (safe to modify state while
-     * iterating; the values are the stored objects, not copies). The default reads the
-     * {@linkplain #keys keys} and looks each one up; backends that can walk their entries directly
-     * override it.
+     * @return the entries of the namespace in the shard; the values are the stored objects, not
+     * copies. The caller must not add or remove keys of that namespace while iterating, and must not
+     * keep an entry past the next {@code next()} (a backend may reuse one entry object). The default
+     * reads the {@linkplain #keys keys} and looks each one up; backends that can walk their entries
+     * directly override it (the heap backend walks its table in place).
      */
     default Iterator<Map.Entry<K, S>> entries(int shard, N namespace) {
         List<Map.Entry<K, S>> out = new ArrayList<>();

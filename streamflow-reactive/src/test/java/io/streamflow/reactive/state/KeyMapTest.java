@@ -124,4 +124,40 @@ class KeyMapTest {
         }
         return key;
     }
+
+    @Test
+    void theEntryWalkYieldsEveryEntryInBothLayoutsAndFailsWhenAKeyIsAddedMeanwhile() {
+        for (boolean generic : new boolean[] {false, true}) {
+            KeyMap<Object, String> map = new KeyMap<>();
+            Map<Object, String> expected = new HashMap<>();
+            Random rnd = new Random(SEED);
+            for (int i = 0; i < 500; i++) {
+                long k = rnd.nextInt(300);
+                map.put(k, "v" + i);
+                expected.put(k, "v" + i);
+                if (rnd.nextInt(5) == 0) {
+                    map.remove(k);
+                    expected.remove(k);
+                }
+            }
+            if (generic) {
+                map.put("text", "s");
+                expected.put("text", "s");
+            }
+            Map<Object, String> walked = new HashMap<>();
+            for (java.util.Iterator<Map.Entry<Object, String>> it = map.entryWalk(); it.hasNext(); ) {
+                Map.Entry<Object, String> e = it.next();
+                assertThat(walked.put(e.getKey(), e.getValue())).as("each key once").isNull();
+            }
+            assertThat(walked).isEqualTo(expected);
+
+            java.util.Iterator<Map.Entry<Object, String>> it = map.entryWalk();
+            it.next();
+            map.put(expected.keySet().iterator().next(), "replaced"); // a value replaced: still fine
+            it.next();
+            map.put(1_000_000L, "new key");
+            org.assertj.core.api.Assertions.assertThatThrownBy(it::next)
+                    .isInstanceOf(java.util.ConcurrentModificationException.class);
+        }
+    }
 }
