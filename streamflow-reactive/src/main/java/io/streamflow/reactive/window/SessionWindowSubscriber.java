@@ -22,6 +22,14 @@ import java.util.TreeSet;
  * purging at max timestamp + allowed lateness) are kept in a time-ordered index that is checked
  * lazily: an entry left behind by a merge finds nothing to do.
  * <p>
+ * Timers are armed per session and lazily, so that a record that only extends a session costs no
+ * timer: every session has an entry at or before the time it next falls due (its max timestamp
+ * before it fired, its cleanup time after), noted in the session as {@code timerAt}. A new
+ * session, a fired one that a record reopens, or one whose entry came due is armed at its due
+ * time; extending or merging an open session only moves its due time later, so its entry stays
+ * valid. Since {@code timerAt} is part of the session's state, a restored operator arms exactly
+ * as the uninterrupted one.
+ * <p>
  * Checkpoints: the sessions are state values put after every change. The timer index cannot be
  * derived from them: an entry left behind by a merge still makes its key fire at that earlier
  * time, which decides the order of the panes of one watermark. So at a barrier the timer lists
@@ -59,7 +67,30 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
 
     private void timer(long time, int shard, K key) {
         timers.computeIfAbsent(time, t -> new ArrayList<>(2)).add(new KeyRef<>(shard, key));
-        changedTimes.add(time);
+        if (durable) {
+            changedTimes.add(time); // only a durable backend's checkpoint stores the index
+        }
+    }
+
+    /**
+     * Gives the session an entry at the time it next falls due after {@code w} (its max timestamp
+     * before it fired, else its cleanup time, only with allowed lateness) unless its pending entry
+     * is at or before that already.
+     */
+    private void arm(WindowState<A> s, int shard, K key, long w) {
+        long maxTs = s.maxTimestamp();
+        long due;
+        if (maxTs > w) {
+            due = maxTs;
+        } else if (lateness > 0 && cleanupTime(maxTs) > w) {
+            due = cleanupTime(maxTs);
+        } else {
+            return;
+        }
+        if (s.timerAt <= w || s.timerAt > due) {
+            timer(due, shard, key);
+            s.timerAt = due;
+        }
     }
 
     @Override
@@ -141,13 +172,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             }
             return;
         }
-        long maxTs = target.maxTimestamp();
-        if (maxTs > watermark) {
-            timer(maxTs, shard, key);
-        }
-        if (lateness > 0) {
-            timer(cleanupTime(maxTs), shard, key);
-        }
+        arm(target, shard, key, watermark);
         afterAdd(shard, key, target.start, target.end, target);
         state.put(shard, NS, key, sessions); // after afterAdd: a LATE or EARLY pane updates the session too
     }
@@ -174,7 +199,9 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                         return false;
                     }
                     timers.pollFirstEntry();
-                    changedTimes.remove(e.getKey());
+                    if (durable) {
+                        changedTimes.remove(e.getKey());
+                    }
                     refs = e.getValue().iterator();
                 }
             }
@@ -205,6 +232,8 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                     emitted = true;
                 }
                 it.remove();
+            } else {
+                arm(s, shard, key, w); // its entry may be the one that came due
             }
         }
         if (sessions.isEmpty()) {
@@ -260,6 +289,9 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
      */
     @Override
     void snapshotState() {
+        if (!durable) {
+            return; // the state of another backend is never restored: the index need not be written
+        }
         for (Iterator<Long> it = persistedTimes.iterator(); it.hasNext(); ) {
             long t = it.next();
             if (t > watermark) {

@@ -16,6 +16,8 @@ final class WindowState<A> {
     long start;
     long end;
     boolean onTimeFired;
+    /** Session windows only: the time of the session's pending timer entry ({@code Long.MIN_VALUE}: none yet). */
+    long timerAt = Long.MIN_VALUE;
 
     WindowState(A acc) {
         this.acc = acc;
