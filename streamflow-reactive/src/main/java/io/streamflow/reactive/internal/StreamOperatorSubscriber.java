@@ -360,14 +360,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                 }
                 I v = syncUpstream.poll();
                 if (v == null) {
-                    if (!endHandled) {
-                        endHandled = true;
-                        onEndOfInput();
-                        continue;
+                    if (finishInput()) {
+                        return null;
                     }
-                    terminated = true;
-                    clearState();
-                    return null;
+                    continue;
                 }
                 onInput(v);
             }
@@ -425,6 +421,22 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         s.cancel();
         discardAll();
         actual.onError(Operators.onOperatorError(t, actual.currentContext()));
+    }
+
+    /**
+     * The input ended and every input was processed: the first call runs {@link #onEndOfInput()}
+     * (whose outputs are delivered next) and returns {@code false}; the following call terminates
+     * the operator and returns {@code true}.
+     */
+    private boolean finishInput() {
+        if (!endHandled) {
+            endHandled = true;
+            onEndOfInput();
+            return false;
+        }
+        terminated = true;
+        clearState();
+        return true;
     }
 
     protected final void drain() {
@@ -510,15 +522,11 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                     }
                     if (v == null) {
                         if (d) {
-                            if (!endHandled) {
-                                endHandled = true;
-                                onEndOfInput();
-                                continue;
+                            if (finishInput()) {
+                                actual.onComplete();
+                                return;
                             }
-                            terminated = true;
-                            clearState();
-                            actual.onComplete();
-                            return;
+                            continue;
                         }
                         break;
                     }
