@@ -177,4 +177,34 @@ class StreamOperatorFusionTest {
         assertThat(cleared).containsExactlyInAnyOrder("first", "second");
         assertThat(generated.get()).as("pulled only for the demand").isLessThanOrEqualTo(4);
     }
+
+    /** Emits only the inputs that are multiples of ten: most inputs produce no output. */
+    private final class EveryTenth extends StreamOperatorSubscriber<Integer, Integer> {
+        EveryTenth(CoreSubscriber<? super Integer> actual) {
+            super(actual, 4);
+        }
+
+        @Override
+        protected void onInput(Integer input) {
+            if (input % 10 == 0) {
+                emit(input);
+            }
+        }
+    }
+
+    @Test
+    void anOperatorThatAbsorbsInputsStopsPullingWhenDownstreamDemandIsMet() {
+        Flux<Integer> flux = new LiftedFlux<Integer, Integer>(generator(100, -1), EveryTenth::new);
+        StepVerifier.create(flux, 1)
+                .expectNext(0)
+                .then(() -> assertThat(generated.get())
+                        .as("demand met: no input is pulled ahead (a pushed operator would take its prefetch)")
+                        .isEqualTo(1))
+                .thenRequest(2)
+                .expectNext(10, 20)
+                .then(() -> assertThat(generated.get()).isEqualTo(21))
+                .thenRequest(Long.MAX_VALUE)
+                .expectNext(30, 40, 50, 60, 70, 80, 90)
+                .verifyComplete();
+    }
 }
