@@ -223,10 +223,16 @@ class StatePlateauTest {
         assertThat(maxQ4).as("largest file size in the last quarter vs the second quarter")
                 .isLessThanOrEqualTo(maxQ2 * 3 / 2);
         assertThat(finalSize).as("final file size vs the second quarter").isLessThanOrEqualTo(maxQ2 * 3 / 2);
-        // ... well below the chunks of a whole TTL, which the file would keep without compaction ...
-        assertThat((double) maxSecondHalf).as("largest file size in the second half vs what %d checkpoints (half "
-                        + "the TTL) write", TTL_CHECKPOINTS / 2)
+        // ... well below the chunks of a whole TTL, which the file would keep without compaction:
+        // typically at most what half the TTL writes; a peak (its place depends on when the
+        // compactions ran) at most three quarters of a whole TTL ...
+        long medianSecondHalf = median(sizes.subList(n / 2, n));
+        assertThat((double) medianSecondHalf).as("median file size in the second half vs what %d checkpoints "
+                        + "(half the TTL) write", TTL_CHECKPOINTS / 2)
                 .isLessThanOrEqualTo(TTL_CHECKPOINTS / 2 * writtenPerCheckpoint);
+        assertThat((double) maxSecondHalf).as("largest file size in the second half vs what %d checkpoints "
+                        + "(three quarters of the TTL) write", TTL_CHECKPOINTS * 3 / 4)
+                .isLessThanOrEqualTo(TTL_CHECKPOINTS * 3 / 4 * writtenPerCheckpoint);
         // ... and many times its size went through it
         assertThat(written).as("bytes written to the state file vs its largest size in the last quarter")
                 .isGreaterThanOrEqualTo(10 * maxQ4);
