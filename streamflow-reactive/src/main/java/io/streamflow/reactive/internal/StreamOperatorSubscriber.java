@@ -77,6 +77,13 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
      * as it would from the queue.
      */
     private boolean direct;
+    /**
+     * Set while {@link FusedOutput#poll()} runs an input: {@link #emit} may then keep the first
+     * output in {@link #slot}, which the poll returns, instead of queueing it.
+     */
+    private boolean pollSlot;
+    /** The output kept by {@link #emit} for the running poll; it precedes everything in {@link #out}. */
+    private O slot;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<StreamOperatorSubscriber> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "requested");
@@ -139,9 +146,14 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     /** Adds an output; delivered in order as downstream demand allows. */
     protected final void emit(O o) {
-        if (direct && out.isEmpty() && produced != requested && !cancelled) {
-            produced++;
-            actual.onNext(o);
+        if (direct) {
+            if (out.isEmpty() && produced != requested && !cancelled) {
+                produced++;
+                actual.onNext(o);
+                return;
+            }
+        } else if (pollSlot && slot == null && out.isEmpty()) {
+            slot = o;
             return;
         }
         out.add(o);
@@ -365,7 +377,17 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                     }
                     continue;
                 }
-                onInput(v);
+                pollSlot = true;
+                try {
+                    onInput(v);
+                } finally {
+                    pollSlot = false;
+                }
+                O first = slot;
+                if (first != null) {
+                    slot = null;
+                    return first;
+                }
             }
         }
 
@@ -381,6 +403,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
         @Override
         public void clear() {
+            discardSlot(actual.currentContext());
             Operators.onDiscardMultiple(out, actual.currentContext());
             out.clear();
             pending = null;
@@ -400,12 +423,22 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     // ---------------------------------------------------------------- drain loop
 
+    /** An output kept for a poll that then failed. */
+    private void discardSlot(Context ctx) {
+        O o = slot;
+        if (o != null) {
+            slot = null;
+            Operators.onDiscard(o, ctx);
+        }
+    }
+
     private void discardAll() {
         Context ctx = actual.currentContext();
         Operators.onDiscardQueueWithClear(inQueue, ctx, null);
         if (syncUpstream != null) {
             syncUpstream.clear();
         }
+        discardSlot(ctx);
         Operators.onDiscardMultiple(out, ctx);
         out.clear();
         pending = null;

@@ -99,6 +99,11 @@ final class HeapKeyedState<K, N, S> implements KeyedState<K, N, S> {
     }
 
     @Override
+    public boolean storesReferences() {
+        return true;
+    }
+
+    @Override
     public S remove(int shard, N namespace, K key) {
         KeyMap<K, S> m = map(shard, namespace, false);
         if (m == null) {

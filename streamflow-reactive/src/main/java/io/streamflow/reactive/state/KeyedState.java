@@ -29,6 +29,15 @@ public interface KeyedState<K, N, S> {
 
     void put(int shard, N namespace, K key, S value);
 
+    /**
+     * Whether {@link #get} returns the stored object itself, so that a change made in place to a
+     * mutable value is already stored and a {@link #put} of that same object changes nothing.
+     * Default {@code false}: a value must be put back after every change (a serializing store).
+     */
+    default boolean storesReferences() {
+        return false;
+    }
+
     /** @return the removed value, or {@code null} */
     S remove(int shard, N namespace, K key);
 

@@ -39,6 +39,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
      * once, so it needs no pane bookkeeping, and a record touches one object less); else {@code null}.
      */
     private final KeyedState<K, TimeWindow, A> sliceState;
+    /** The slice state returns stored accumulators themselves: one changed in place needs no put. */
+    private final boolean slicesInPlace;
     /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
     private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
@@ -93,6 +95,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
         this.state = slice == 0 ? backend.keyedState(name, "windows") : null;
         this.sliceState = slice == 0 ? null : backend.keyedState(name, "slices");
+        this.slicesInPlace = sliceState != null && sliceState.storesReferences();
     }
 
     private static long gcd(long a, long b) {
@@ -215,6 +218,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
         if (created) {
             addLive(w);
+        } else if (added == acc && slicesInPlace) {
+            return; // changed in place: already stored
         }
         ss.put(shard, w, key, added);
     }
