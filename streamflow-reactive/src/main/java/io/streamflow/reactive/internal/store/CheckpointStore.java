@@ -86,7 +86,7 @@ public final class CheckpointStore implements AutoCloseable {
         boolean existed = Files.exists(file);
         MVStore store;
         try {
-            store = openStore(file);
+            store = openStore(file, false);
         } catch (RuntimeException | AssertionError e) {
             if (!existed) {
                 throw new IllegalStateException("cannot create the state file " + file + ": " + e.getMessage(), e);
@@ -94,7 +94,7 @@ public final class CheckpointStore implements AutoCloseable {
             report.accept("the state file " + file + " does not open (" + e + "); recovering the newest complete "
                     + "checkpoint in it");
             try {
-                store = reopenForRecovery(file, report);
+                store = reopenForRecovery(file, false, report);
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 throw new IllegalStateException("the state file " + file + " does not open, not even without its "
@@ -102,10 +102,55 @@ public final class CheckpointStore implements AutoCloseable {
             }
         }
         int retention = (int) Math.min(Integer.MAX_VALUE, Math.max(store.getRetentionTime(), 3 * intervalMillis));
+        long noted = readNoted(directory.resolve(LATEST_FILE));
+        Restored restored = restoreLatest(file, store, codecs, noted, retention, false, report);
+        if (noted > restored.id() && !restored.store().isReadOnly()) {
+            // MVStore opens at the newest chunk it reaches from the store header and the file's tail;
+            // a damaged tail can stop it at an older chunk although newer complete ones exist, so
+            // every block of the file is searched for chunks once more
+            restored.store().closeImmediately();
+            MVStore scanned;
+            try {
+                scanned = openStore(file, true);
+            } catch (RuntimeException | AssertionError e) {
+                report.accept("searching the whole state file " + file + " for newer commits failed (" + e + ")");
+                scanned = openStore(file, false);
+            }
+            restored = restoreLatest(file, scanned, codecs, noted, retention, true, report);
+        }
+        store = restored.store();
+        DurableStateBackend backend = restored.backend();
+        CheckpointRecord latest = restored.latest();
+        long restoredId = latest == null ? 0 : latest.id();
+        if (noted > restoredId) {
+            report.accept("checkpoint " + noted + " was completed but the state file ends "
+                    + (latest == null ? "before any checkpoint" : "at checkpoint " + restoredId)
+                    + " (truncated, or its last commits did not reach the disk); using "
+                    + (latest == null ? "no checkpoint" : "checkpoint " + restoredId));
+        }
+        CheckpointStore cs = new CheckpointStore(file, store, backend, latest);
+        if (noted != restoredId && !store.isReadOnly()) {
+            cs.noteLatest();
+        }
+        return cs;
+    }
+
+    private record Restored(MVStore store, DurableStateBackend backend, CheckpointRecord latest) {
+        long id() {
+            return latest == null ? 0 : latest.id();
+        }
+    }
+
+    /**
+     * Finds the newest checkpoint of {@code store} that verifies, rolling back (or hiding damaged
+     * newest commits) past those that do not; {@code noted} is the id of the last checkpoint noted
+     * as completed.
+     */
+    private static Restored restoreLatest(Path file, MVStore store, Map<Class<?>, StateCodec<?>> codecs, long noted,
+                                          int retention, boolean scanAll, Consumer<String> report) {
         store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
         DurableStateBackend backend = null;
         CheckpointRecord latest = null;
-        long noted = readNoted(directory.resolve(LATEST_FILE));
         for (;;) {
             CheckpointRecord candidate = null;
             String problem;
@@ -142,7 +187,7 @@ public final class CheckpointStore implements AutoCloseable {
                 // can keep a damaged chunk list, which hides older chunks
                 store.closeImmediately();
                 try {
-                    store = reopenForRecovery(file, report);
+                    store = reopenForRecovery(file, scanAll, report);
                 } catch (RuntimeException e) {
                     throw new IllegalStateException("the state file " + file + " does not open without its damaged "
                             + "newest commit: " + e.getMessage(), e);
@@ -152,18 +197,7 @@ public final class CheckpointStore implements AutoCloseable {
             }
             store.rollbackTo(previous);
         }
-        long restoredId = latest == null ? 0 : latest.id();
-        if (noted > restoredId) {
-            report.accept("checkpoint " + noted + " was completed but the state file ends "
-                    + (latest == null ? "before any checkpoint" : "at checkpoint " + restoredId)
-                    + " (truncated, or its last commits did not reach the disk); using "
-                    + (latest == null ? "no checkpoint" : "checkpoint " + restoredId));
-        }
-        CheckpointStore cs = new CheckpointStore(file, store, backend, latest);
-        if (noted != restoredId && !store.isReadOnly()) {
-            cs.noteLatest();
-        }
-        return cs;
+        return new Restored(store, backend, latest);
     }
 
     private static long readNoted(Path f) {
@@ -211,14 +245,15 @@ public final class CheckpointStore implements AutoCloseable {
         return s == null ? file.toString() : s + ":" + file;
     }
 
-    private static MVStore openStore(Path file) {
+    /** @param scanAll search every block of the file for chunks, not only those reached from its header and tail */
+    private static MVStore openStore(Path file, boolean scanAll) {
         // autoCommitBufferSize(0): without it MVStore still commits by itself once unsaved changes pass
         // a memory threshold, inside a put on an operator thread, which would split a checkpoint
         // the page cache is kept to an eighth of the heap, so state larger than the heap fits
         int cacheMb = (int) Math.max(1, Math.min(CACHE_MB, Runtime.getRuntime().maxMemory() / 8 / (1 << 20)));
         Map<String, Object> config = new java.util.HashMap<>();
         config.put("cacheSize", cacheMb);
-        CommitFileStore fs = new CommitFileStore(config);
+        CommitFileStore fs = new CommitFileStore(config, scanAll);
         fs.open(fileName(file), false, null);
         try {
             return new MVStore.Builder().adoptFileStore(fs).autoCommitDisabled().autoCommitBufferSize(0).open();
@@ -238,7 +273,7 @@ public final class CheckpointStore implements AutoCloseable {
      * before it; repeated while it still does not open. The file is first replaced by a copy of
      * itself, because a store that failed to open may keep the original locked in this process.
      */
-    private static MVStore reopenForRecovery(Path file, Consumer<String> report) {
+    private static MVStore reopenForRecovery(Path file, boolean scanAll, Consumer<String> report) {
         Path copy = file.resolveSibling(FILE + ".recovering");
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -255,7 +290,7 @@ public final class CheckpointStore implements AutoCloseable {
                 throw new UncheckedIOException("cannot prepare " + file + " for recovery", e);
             }
             try {
-                return openStore(file);
+                return openStore(file, scanAll);
             } catch (RuntimeException | AssertionError e) {
                 last = e instanceof RuntimeException r ? r : new IllegalStateException(e);
             }

@@ -18,8 +18,22 @@ final class CommitFileStore extends SingleFileStore {
 
     private final AtomicReference<Runnable> onSnapshot = new AtomicReference<>();
 
-    CommitFileStore(Map<String, Object> config) {
+    private final boolean scanAll;
+
+    /** @param scanAll on open, search every block of the file for chunks (MVStore's recovery scan) */
+    CommitFileStore(Map<String, Object> config, boolean scanAll) {
         super(config);
+        this.scanAll = scanAll;
+    }
+
+    /**
+     * With {@code scanAll}, the header is read as in MVStore's recovery mode, which finds the newest
+     * complete set of chunks anywhere in the file. Only the header: a damaged page still fails its
+     * read (in full recovery mode it would read as empty).
+     */
+    @Override
+    protected void readStoreHeader(boolean recoveryMode) {
+        super.readStoreHeader(recoveryMode || scanAll);
     }
 
     /** {@code listener} runs once, when the next commit has fixed its version (or via {@link #snapshotTaken}). */
