@@ -4,6 +4,7 @@ import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.internal.Work;
 import io.streamflow.reactive.state.KeyedState;
+import io.streamflow.reactive.state.StateBackend;
 import reactor.core.CoreSubscriber;
 
 import java.util.ArrayList;
@@ -41,6 +42,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     private final KeyedState<K, TimeWindow, A> sliceState;
     /** The slice state returns stored accumulators themselves: one changed in place needs no put. */
     private final boolean slicesInPlace;
+    /** Sliding windows: a firing window's merged slices, on the heap whatever the backend (not checkpointed). */
+    private final KeyedState<K, TimeWindow, A> mergeScratch;
     /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
     private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
@@ -96,6 +99,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         this.state = slice == 0 ? backend.keyedState(name, "windows") : null;
         this.sliceState = slice == 0 ? null : backend.keyedState(name, "slices");
         this.slicesInPlace = sliceState != null && sliceState.storesReferences();
+        this.mergeScratch = slice == 0 || slice == size ? null : StateBackend.heap().keyedState(name, "merging");
     }
 
     private static long gcd(long a, long b) {
@@ -337,8 +341,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int purgeIdx;
         private int[] shards;
         private int shardIdx;
-        private Iterator<K> keys;
         private boolean purging;
+        private Iterator<K> keys;
 
         Firing(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -437,7 +441,6 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int[] shards;
         private int shardIdx;
         private int sliceIdx;
-        private Iterator<K> keys;
         private Iterator<Map.Entry<K, A>> entries;
 
         SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
@@ -468,7 +471,6 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                     shards = sliceState.shards();
                     shardIdx = 0;
                     sliceIdx = 0;
-                    keys = null;
                 }
                 if (shardIdx >= shards.length) {
                     windowIdx++;
@@ -496,38 +498,40 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                     emitSliced(shard, e.getKey(), w, e.getValue());
                     return true;
                 }
-                if (keys == null) {
-                    if (sliceIdx >= slices.size()) {
-                        shardIdx++;
-                        sliceIdx = 0;
-                        continue;
-                    }
-                    keys = sliceState.keys(shard, slices.get(sliceIdx)).iterator();
+                // sliding: the window's slices are merged, in slice order, into a scratch map (each
+                // slice read in its own order, one lookup per entry); its entries are the results
+                if (entries == null) {
+                    entries = mergeSlices(shard, w, slices);
                 }
-                if (!keys.hasNext()) {
-                    keys = null;
-                    sliceIdx++;
+                if (!entries.hasNext()) {
+                    entries = null;
+                    mergeScratch.removeNamespace(0, w);
+                    shardIdx++;
                     continue;
                 }
-                K key = keys.next();
-                boolean seen = false;
-                for (int i = 0; i < sliceIdx && !seen; i++) {
-                    seen = sliceState.get(shard, slices.get(i), key) != null;
-                }
-                if (seen) {
-                    continue; // merged when its first slice in this window was visited
-                }
-                A acc = newAccumulator();
-                for (int i = sliceIdx; i < slices.size(); i++) {
-                    A sliceAcc = sliceState.get(shard, slices.get(i), key);
-                    if (sliceAcc != null) {
-                        acc = fn.merge(acc, sliceAcc);
-                    }
-                }
-                emitSliced(shard, key, w, acc);
+                Map.Entry<K, A> e = entries.next();
+                emitSliced(shard, e.getKey(), w, e.getValue());
                 return true;
             }
         }
+    }
+
+    /** The merged accumulators of one shard's keys in the window's slices, merged in slice order. */
+    private Iterator<Map.Entry<K, A>> mergeSlices(int shard, TimeWindow w, List<TimeWindow> slices) {
+        KeyedState<K, TimeWindow, A> m = mergeScratch;
+        for (TimeWindow s : slices) {
+            for (Iterator<Map.Entry<K, A>> it = sliceState.entries(shard, s); it.hasNext(); ) {
+                Map.Entry<K, A> e = it.next();
+                K key = e.getKey();
+                A acc = m.get(0, w, key);
+                // a fresh accumulator takes the first slice's: merge may change its first argument
+                A merged = fn.merge(acc == null ? newAccumulator() : acc, e.getValue());
+                if (merged != acc) {
+                    m.put(0, w, key, merged);
+                }
+            }
+        }
+        return m.entries(0, w);
     }
 
     private void emitSliced(int shard, K key, TimeWindow w, A acc) {
