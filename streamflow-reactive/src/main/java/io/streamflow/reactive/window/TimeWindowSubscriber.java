@@ -341,8 +341,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int purgeIdx;
         private int[] shards;
         private int shardIdx;
-        private boolean purging;
         private Iterator<K> keys;
+        private boolean purging;
 
         Firing(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -526,7 +526,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 A acc = m.get(0, w, key);
                 // a fresh accumulator takes the first slice's: merge may change its first argument
                 A merged = fn.merge(acc == null ? newAccumulator() : acc, e.getValue());
-                if (merged != acc) {
+                if (merged != acc) { // the scratch map is on the heap: one merged in place is stored already
                     m.put(0, w, key, merged);
                 }
             }
