@@ -11,9 +11,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -103,7 +105,11 @@ public final class CheckpointStore implements AutoCloseable {
         }
         int retention = (int) Math.min(Integer.MAX_VALUE, Math.max(store.getRetentionTime(), 3 * intervalMillis));
         long noted = readNoted(directory.resolve(LATEST_FILE));
-        Restored restored = restoreLatest(file, store, codecs, noted, retention, false, report);
+        Set<String> reported = new HashSet<>();
+        Restored restored = restoreLatest(file, store, codecs, noted, retention, false, problem -> {
+            reported.add(problem);
+            report.accept(problem);
+        });
         if (noted > restored.id() && !restored.store().isReadOnly()) {
             // MVStore opens at the newest chunk it reaches from the store header and the file's tail;
             // a damaged tail can stop it at an older chunk although newer complete ones exist, so
@@ -116,7 +122,12 @@ public final class CheckpointStore implements AutoCloseable {
                 report.accept("searching the whole state file " + file + " for newer commits failed (" + e + ")");
                 scanned = openStore(file, false);
             }
-            restored = restoreLatest(file, scanned, codecs, noted, retention, true, report);
+            // the same checks run again on the scanned file: a problem already reported is not reported twice
+            restored = restoreLatest(file, scanned, codecs, noted, retention, true, problem -> {
+                if (reported.add(problem)) {
+                    report.accept(problem);
+                }
+            });
         }
         store = restored.store();
         DurableStateBackend backend = restored.backend();
