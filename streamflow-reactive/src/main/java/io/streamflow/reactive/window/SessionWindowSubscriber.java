@@ -16,7 +16,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Session windows: per key, a sorted list of non-touching sessions. A record at {@code t} opens
+ * Session windows: per key, a chain of non-touching sessions sorted by start (the state value is
+ * the first; each links to the next, so a lookup reaches a key's first session in one step). A record at {@code t} opens
  * {@code [t, t + gap)} and merges with every session it overlaps or touches; accumulators are
  * combined with {@link AggregateFunction#merge}. Timers (firing at a session's max timestamp and
  * purging at max timestamp + allowed lateness) are kept in a time-ordered index that is checked
@@ -43,7 +44,8 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     private static final String NS = "sessions";
 
     private final long gap;
-    private final KeyedState<K, String, List<WindowState<A>>> state;
+    /** Per key, the first of its sessions; each links to the next by start. */
+    private final KeyedState<K, String, WindowState<A>> state;
     private final boolean sharded;
     private final TreeMap<Long, List<KeyRef<K>>> timers = new TreeMap<>();
     /** The timer index as of the last barrier: {@code (shard, time, key) -> position in the time's list}. */
@@ -100,8 +102,8 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         K key = r.key();
         long start = t;
         long end = saturatedAdd(t, gap);
-        List<WindowState<A>> sessions = state.get(shard, NS, key);
-        if (sessions == null) {
+        WindowState<A> head = state.get(shard, NS, key);
+        if (head == null) {
             if (cleanupTime(end - 1) <= watermark) {
                 late(r, start, end);
                 return;
@@ -109,24 +111,25 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             if (sharded && state.existsInOtherShard(shard, NS, key)) {
                 throw keyInTwoShards(key, shard);
             }
-            sessions = new ArrayList<>(2);
         }
         // sessions are sorted by start and do not touch each other: find the run that touches [start, end)
-        int first = -1;
-        int last = -1;
-        for (int i = 0; i < sessions.size(); i++) {
-            WindowState<A> s = sessions.get(i);
+        WindowState<A> beforeFirst = null;
+        WindowState<A> first = null;
+        WindowState<A> last = null;
+        for (WindowState<A> s = head, p = null; s != null; p = s, s = s.next) {
             if (s.start <= end && start <= s.end) {
-                if (first < 0) {
-                    first = i;
+                if (first == null) {
+                    first = s;
+                    beforeFirst = p;
                 }
-                last = i;
+                last = s;
             } else if (s.start > end) {
                 break;
             }
         }
         WindowState<A> target;
-        if (first < 0) {
+        WindowState<A> beforeTarget;
+        if (first == null) {
             if (cleanupTime(end - 1) <= watermark) {
                 late(r, start, end);
                 return;
@@ -136,25 +139,34 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             target.end = end;
             // a session created behind the watermark (within the allowed lateness) fires LATE panes, never ON_TIME
             target.onTimeFired = end - 1 <= watermark;
-            int pos = 0;
-            while (pos < sessions.size() && sessions.get(pos).start < start) {
-                pos++;
+            // after every session that starts earlier
+            beforeTarget = null;
+            for (WindowState<A> s = head; s != null && s.start < start; s = s.next) {
+                beforeTarget = s;
             }
-            sessions.add(pos, target);
+            if (beforeTarget == null) {
+                target.next = head;
+                head = target;
+            } else {
+                target.next = beforeTarget.next;
+                beforeTarget.next = target;
+            }
         } else {
-            target = sessions.get(first);
+            target = first;
+            beforeTarget = beforeFirst;
             long newStart = Math.min(start, target.start);
             long newEnd = Math.max(end, target.end);
-            for (int i = first + 1; i <= last; i++) {
-                WindowState<A> other = sessions.get(i);
-                target.acc = fn.merge(target.acc, other.acc);
-                target.panes = Math.max(target.panes, other.panes);
-                target.sinceFire += other.sinceFire;
-                target.dirty |= other.dirty;
-                newEnd = Math.max(newEnd, other.end);
-            }
-            for (int i = last; i > first; i--) {
-                sessions.remove(i);
+            if (last != first) {
+                WindowState<A> other = first;
+                do {
+                    other = other.next;
+                    target.acc = fn.merge(target.acc, other.acc);
+                    target.panes = Math.max(target.panes, other.panes);
+                    target.sinceFire += other.sinceFire;
+                    target.dirty |= other.dirty;
+                    newEnd = Math.max(newEnd, other.end);
+                } while (other != last);
+                target.next = last.next;
             }
             // the merged session fires ON_TIME (again) only if the watermark has not passed its new end
             target.onTimeFired = newEnd - 1 <= watermark;
@@ -163,18 +175,22 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         }
         if (!add(target, r)) {
             if (target.sinceFire == 0 && !target.dirty && target.panes == 0) {
-                sessions.remove(target);
+                if (beforeTarget == null) {
+                    head = target.next;
+                } else {
+                    beforeTarget.next = target.next;
+                }
             }
-            if (sessions.isEmpty()) {
+            if (head == null) {
                 state.remove(shard, NS, key);
             } else {
-                state.put(shard, NS, key, sessions);
+                state.put(shard, NS, key, head);
             }
             return;
         }
         arm(target, shard, key, watermark);
         afterAdd(shard, key, target.start, target.end, target);
-        state.put(shard, NS, key, sessions); // after afterAdd: a LATE or EARLY pane updates the session too
+        state.put(shard, NS, key, head); // after afterAdd: a LATE or EARLY pane updates the session too
     }
 
     @Override
@@ -210,13 +226,12 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
 
     /** Fires due sessions of one key and purges expired ones. @return whether anything was emitted */
     private boolean processKey(int shard, K key, long w) {
-        List<WindowState<A>> sessions = state.get(shard, NS, key);
-        if (sessions == null) {
+        WindowState<A> head = state.get(shard, NS, key);
+        if (head == null) {
             return false;
         }
         boolean emitted = false;
-        for (Iterator<WindowState<A>> it = sessions.iterator(); it.hasNext(); ) {
-            WindowState<A> s = it.next();
+        for (WindowState<A> s = head, p = null; s != null; s = s.next) {
             long maxTs = s.maxTimestamp();
             boolean purge = cleanupTime(maxTs) <= w;
             if (maxTs <= w && !s.onTimeFired) {
@@ -231,15 +246,20 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                     fire(shard, key, s.start, s.end, s, PaneInfo.Timing.LATE, true);
                     emitted = true;
                 }
-                it.remove();
+                if (p == null) {
+                    head = s.next;
+                } else {
+                    p.next = s.next;
+                }
             } else {
                 arm(s, shard, key, w); // its entry may be the one that came due
+                p = s;
             }
         }
-        if (sessions.isEmpty()) {
+        if (head == null) {
             state.remove(shard, NS, key);
         } else {
-            state.put(shard, NS, key, sessions);
+            state.put(shard, NS, key, head);
         }
         return emitted;
     }
@@ -261,19 +281,19 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             protected boolean step() {
                 while (it.hasNext()) {
                     KeyRef<K> ref = it.next();
-                    List<WindowState<A>> sessions = state.get(ref.shard(), NS, ref.key());
-                    if (sessions == null) {
+                    WindowState<A> head = state.get(ref.shard(), NS, ref.key());
+                    if (head == null) {
                         continue;
                     }
                     boolean emitted = false;
-                    for (WindowState<A> s : sessions) {
+                    for (WindowState<A> s = head; s != null; s = s.next) {
                         if (s.dirty && s.maxTimestamp() > watermark) {
                             fire(ref.shard(), ref.key(), s.start, s.end, s, PaneInfo.Timing.EARLY, false);
                             emitted = true;
                         }
                     }
                     if (emitted) {
-                        state.put(ref.shard(), NS, ref.key(), sessions);
+                        state.put(ref.shard(), NS, ref.key(), head);
                         return true;
                     }
                 }

@@ -18,6 +18,8 @@ final class WindowState<A> {
     boolean onTimeFired;
     /** Session windows only: the time of the session's pending timer entry ({@code Long.MIN_VALUE}: none yet). */
     long timerAt = Long.MIN_VALUE;
+    /** Session windows only: the key's next session by start, or {@code null}. */
+    WindowState<A> next;
 
     WindowState(A acc) {
         this.acc = acc;
