@@ -96,7 +96,7 @@ public final class CheckpointStore implements AutoCloseable {
             report.accept("the state file " + file + " does not open (" + e + "); recovering the newest complete "
                     + "checkpoint in it");
             try {
-                store = reopenForRecovery(file, false, report);
+                store = reopenForRecovery(file, false, Long.MAX_VALUE, report);
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 throw new IllegalStateException("the state file " + file + " does not open, not even without its "
@@ -198,7 +198,9 @@ public final class CheckpointStore implements AutoCloseable {
                 // can keep a damaged chunk list, which hides older chunks
                 store.closeImmediately();
                 try {
-                    store = reopenForRecovery(file, scanAll, report);
+                    // only commits up to the damaged one: a newer complete commit that this open did
+                    // not reach stays in the file for the whole-file search to find
+                    store = reopenForRecovery(file, scanAll, version, report);
                 } catch (RuntimeException e) {
                     throw new IllegalStateException("the state file " + file + " does not open without its damaged "
                             + "newest commit: " + e.getMessage(), e);
@@ -279,18 +281,19 @@ public final class CheckpointStore implements AutoCloseable {
     }
 
     /**
-     * Recovers a state file that does not open: its newest chunk (the latest commit, found by its
-     * header) is hidden by blanking its header and footer, so that the store opens at the commit
-     * before it; repeated while it still does not open. The file is first replaced by a copy of
-     * itself, because a store that failed to open may keep the original locked in this process.
+     * Recovers a state file that does not open: its newest chunk of a version up to
+     * {@code maxVersion} (the latest such commit, found by its header) is hidden by blanking its
+     * header and footer, so that the store opens at the commit before it; repeated while it still
+     * does not open. The file is first replaced by a copy of itself, because a store that failed to
+     * open may keep the original locked in this process.
      */
-    private static MVStore reopenForRecovery(Path file, boolean scanAll, Consumer<String> report) {
+    private static MVStore reopenForRecovery(Path file, boolean scanAll, long maxVersion, Consumer<String> report) {
         Path copy = file.resolveSibling(FILE + ".recovering");
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
                 Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                String hidden = hideNewestChunk(copy);
+                String hidden = hideNewestChunk(copy, maxVersion);
                 Files.move(copy, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 if (hidden == null) {
@@ -311,8 +314,11 @@ public final class CheckpointStore implements AutoCloseable {
 
     private static final int BLOCK = 4096;
 
-    /** Blanks the header and footer of the chunk with the highest id; @return its header, or null if none */
-    private static String hideNewestChunk(Path f) throws IOException {
+    /**
+     * Blanks the header and footer of the chunk with the highest id among those of a version up
+     * to {@code maxVersion}; @return its header, or null if none
+     */
+    static String hideNewestChunk(Path f, long maxVersion) throws IOException {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
             long size = ch.size();
@@ -333,7 +339,10 @@ public final class CheckpointStore implements AutoCloseable {
                 try {
                     Map<String, String> m = org.h2.mvstore.DataUtils.parseMap(header);
                     long id = Long.parseLong(m.get("chunk"), 16);
-                    if (id > bestId) {
+                    // MVStore reads a chunk without a version as of version = id
+                    String v = m.get("version");
+                    long version = v == null ? id : Long.parseLong(v, 16);
+                    if (id > bestId && version <= maxVersion) {
                         bestId = id;
                         bestBlock = block;
                         bestLen = Long.parseLong(m.get("len"), 16);

@@ -175,6 +175,45 @@ class CheckpointRecoveryScanTest {
     }
 
     /**
+     * When the commit a first open landed on is damaged, recovery hides that commit's chunk so the
+     * store opens at the one before. It must hide the newest chunk up to the damaged commit's
+     * version, never a newer complete chunk that the open did not reach: that chunk holds the
+     * newest checkpoint, which the whole-file search is still to find.
+     */
+    @Test
+    void hidingADamagedCommitLeavesNewerCompleteChunksAlone() throws IOException {
+        Path file = dir.resolve(CheckpointStore.FILE);
+        Map<Long, Long> versions = new HashMap<>();
+        try (CheckpointStore writer = CheckpointStore.open(dir, Map.of(), 1000, p -> fail("reported: " + p))) {
+            KeyedState<String, Long, Long> ks = writer.backend().keyedState("op", "values");
+            for (long id = 1; id <= 3; id++) {
+                writeCheckpoint(writer, ks, id);
+                versions.put(id, writer.latest().version());
+            }
+        }
+        byte[] before = Files.readAllBytes(file);
+        List<Chunk> chunks = completeChunks(before);
+        Chunk second = withVersion(chunks, versions.get(2L));
+        Chunk third = withVersion(chunks, versions.get(3L));
+        assertThat(second).isNotNull();
+        assertThat(third).isNotNull();
+        assertThat(third.id()).as("checkpoint 3's chunk is the file's newest").isGreaterThan(second.id());
+
+        Path copy = dir.resolve("copy");
+        Files.copy(file, copy);
+        assertThat(CheckpointStore.hideNewestChunk(copy, versions.get(2L))).startsWith("chunk:"
+                + Integer.toHexString(second.id()) + ",");
+        assertThat(completeChunks(Files.readAllBytes(copy))).as("complete chunks after hiding up to version %d",
+                versions.get(2L)).doesNotContain(second).contains(third);
+
+        Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThat(CheckpointStore.hideNewestChunk(copy, Long.MAX_VALUE)).startsWith("chunk:"
+                + Integer.toHexString(third.id()) + ",");
+        assertThat(completeChunks(Files.readAllBytes(copy))).as("complete chunks after hiding the newest")
+                .doesNotContain(third).contains(second);
+    }
+
+    /**
      * A plain MVStore open (the one {@link CheckpointStore#list} uses) lands on checkpoint
      * {@code older}; MVStore's recovery mode, which searches every block, finds {@code newestVersion}.
      */
