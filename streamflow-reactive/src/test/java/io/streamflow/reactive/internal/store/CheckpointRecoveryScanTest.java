@@ -130,21 +130,13 @@ class CheckpointRecoveryScanTest {
         Path file = dir.resolve(CheckpointStore.FILE);
         Map<Long, Map<String, Long>> states = new HashMap<>();
         Map<Long, Long> versions = new HashMap<>();
-        try (CheckpointStore writer = CheckpointStore.open(dir, Map.of(), 1000, p -> fail("reported: " + p))) {
-            KeyedState<String, Long, Long> ks = writer.backend().keyedState("op", "values");
-            for (long id = 1; id <= 3; id++) {
-                states.put(id, writeCheckpoint(writer, ks, id));
-                versions.put(id, writer.latest().version());
-            }
-        }
+        writeThreeCheckpoints(states, versions);
         assertThat(noted()).isEqualTo(3);
 
         byte[] before = Files.readAllBytes(file);
         List<Chunk> chunks = completeChunks(before);
-        Chunk second = withVersion(chunks, versions.get(2L));
-        Chunk third = withVersion(chunks, versions.get(3L));
-        assertThat(second).isNotNull();
-        assertThat(third).isNotNull();
+        Chunk second = chunkOf(chunks, versions, 2);
+        Chunk third = chunkOf(chunks, versions, 3);
         Map<String, String> header = storeHeader(before);
         assertThat(header).as("clean shutdown, header at checkpoint 3's chunk")
                 .containsEntry("clean", "1").containsEntry("chunk", Integer.toHexString(third.id()));
@@ -184,19 +176,11 @@ class CheckpointRecoveryScanTest {
     void hidingADamagedCommitLeavesNewerCompleteChunksAlone() throws IOException {
         Path file = dir.resolve(CheckpointStore.FILE);
         Map<Long, Long> versions = new HashMap<>();
-        try (CheckpointStore writer = CheckpointStore.open(dir, Map.of(), 1000, p -> fail("reported: " + p))) {
-            KeyedState<String, Long, Long> ks = writer.backend().keyedState("op", "values");
-            for (long id = 1; id <= 3; id++) {
-                writeCheckpoint(writer, ks, id);
-                versions.put(id, writer.latest().version());
-            }
-        }
+        writeThreeCheckpoints(new HashMap<>(), versions);
         byte[] before = Files.readAllBytes(file);
         List<Chunk> chunks = completeChunks(before);
-        Chunk second = withVersion(chunks, versions.get(2L));
-        Chunk third = withVersion(chunks, versions.get(3L));
-        assertThat(second).isNotNull();
-        assertThat(third).isNotNull();
+        Chunk second = chunkOf(chunks, versions, 2);
+        Chunk third = chunkOf(chunks, versions, 3);
         assertThat(third.id()).as("checkpoint 3's chunk is the file's newest").isGreaterThan(second.id());
 
         Path copy = dir.resolve("copy");
@@ -211,6 +195,24 @@ class CheckpointRecoveryScanTest {
                 + Integer.toHexString(third.id()) + ",");
         assertThat(completeChunks(Files.readAllBytes(copy))).as("complete chunks after hiding the newest")
                 .doesNotContain(third).contains(second);
+    }
+
+    /** Writes checkpoints 1 to 3 in one session, closed cleanly; fills each one's state and store version. */
+    private void writeThreeCheckpoints(Map<Long, Map<String, Long>> states, Map<Long, Long> versions) {
+        try (CheckpointStore writer = CheckpointStore.open(dir, Map.of(), 1000, p -> fail("reported: " + p))) {
+            KeyedState<String, Long, Long> ks = writer.backend().keyedState("op", "values");
+            for (long id = 1; id <= 3; id++) {
+                states.put(id, writeCheckpoint(writer, ks, id));
+                versions.put(id, writer.latest().version());
+            }
+        }
+    }
+
+    /** The complete chunk of checkpoint {@code id}, which must be in the file. */
+    private static Chunk chunkOf(List<Chunk> chunks, Map<Long, Long> versions, long id) {
+        Chunk c = withVersion(chunks, versions.get(id));
+        assertThat(c).as("checkpoint %d's complete chunk", id).isNotNull();
+        return c;
     }
 
     /**
