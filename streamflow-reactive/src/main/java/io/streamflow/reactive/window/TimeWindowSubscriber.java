@@ -45,6 +45,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     /** Sliding windows: a firing window's merged slices, on the heap whatever the backend (not checkpointed). */
     private final KeyedState<K, TimeWindow, A> mergeScratch;
     /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
+    /** Results a sliced firing computes ahead of emitting them. */
+    private static final int AHEAD = 16;
     private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
     /** Every window that holds state, in firing order (by end). */
@@ -442,6 +444,10 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int shardIdx;
         private int sliceIdx;
         private Iterator<Map.Entry<K, A>> entries;
+        private final Object[] aheadKeys = new Object[AHEAD];
+        private final Object[] aheadResults = new Object[AHEAD];
+        private int aheadNext;
+        private int aheadSize;
 
         SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -489,30 +495,61 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                         }
                         entries = sliceState.entries(shard, slices.get(sliceIdx));
                     }
-                    if (!entries.hasNext()) {
-                        entries = null;
-                        sliceIdx++;
-                        continue;
+                    if (emitAhead(shard, w)) {
+                        return true;
                     }
-                    Map.Entry<K, A> e = entries.next();
-                    emitSliced(shard, e.getKey(), w, e.getValue());
-                    return true;
+                    entries = null;
+                    sliceIdx++;
+                    continue;
                 }
                 // sliding: the window's slices are merged, in slice order, into a scratch map (each
                 // slice read in its own order, one lookup per entry); its entries are the results
                 if (entries == null) {
                     entries = mergeSlices(shard, w, slices);
                 }
-                if (!entries.hasNext()) {
-                    entries = null;
-                    mergeScratch.removeNamespace(0, w);
-                    shardIdx++;
-                    continue;
+                if (emitAhead(shard, w)) {
+                    return true;
                 }
-                Map.Entry<K, A> e = entries.next();
-                emitSliced(shard, e.getKey(), w, e.getValue());
-                return true;
+                entries = null;
+                mergeScratch.removeNamespace(0, w);
+                shardIdx++;
+                continue;
             }
+        }
+
+        /**
+         * Emits the next result of {@link #entries}: results are computed {@link #AHEAD} entries at
+         * a time, so the reads of their accumulators, scattered over the heap in a large map, overlap
+         * instead of waiting one after another (the state does not change while a firing is pending).
+         * @return {@code false} when the entries are exhausted
+         */
+        private boolean emitAhead(int shard, TimeWindow w) {
+            if (aheadNext == aheadSize) {
+                int n = 0;
+                Object[] ks = aheadKeys;
+                Object[] rs = aheadResults;
+                Iterator<Map.Entry<K, A>> it = entries;
+                while (n < AHEAD && it.hasNext()) {
+                    Map.Entry<K, A> e = it.next();
+                    ks[n] = e.getKey();
+                    rs[n] = fn.result(e.getValue());
+                    n++;
+                }
+                aheadNext = 0;
+                aheadSize = n;
+                if (n == 0) {
+                    return false;
+                }
+            }
+            int i = aheadNext++;
+            @SuppressWarnings("unchecked")
+            K key = (K) aheadKeys[i];
+            @SuppressWarnings("unchecked")
+            R value = (R) aheadResults[i];
+            aheadKeys[i] = null;
+            aheadResults[i] = null;
+            emitSliced(shard, key, w, value);
+            return true;
         }
     }
 
@@ -534,8 +571,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         return m.entries(0, w);
     }
 
-    private void emitSliced(int shard, K key, TimeWindow w, A acc) {
-        R value = fn.result(acc);
+    private void emitSliced(int shard, K key, TimeWindow w, R value) {
         emit(StreamRecord.of(key, new WindowResult<>(key, w.start(), w.end(), value, ON_TIME_ONLY),
                 w.end() - 1, origin(shard)));
         metrics.paneFired();
