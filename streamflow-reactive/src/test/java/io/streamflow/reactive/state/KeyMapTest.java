@@ -84,6 +84,28 @@ class KeyMapTest {
     }
 
     @Test
+    void nullValuesAndTheSmallestLongKeyAreKept() {
+        KeyMap<Object, String> map = new KeyMap<>();
+        for (long k = 0; k < 100; k++) {
+            map.put(k, k % 3 == 0 ? null : "v" + k);
+        }
+        assertThat(map.containsKey(0L)).isTrue();
+        assertThat(map.get(0L)).isNull();
+        assertThat(map.get(Long.MIN_VALUE)).isNull();
+        assertThat(map.containsKey(Long.MIN_VALUE)).isFalse();
+        map.put(Long.MIN_VALUE, "min");
+        assertThat(map.get(Long.MIN_VALUE)).isEqualTo("min");
+        assertThat(map.size()).isEqualTo(101);
+        for (long k = 0; k < 100; k++) {
+            assertThat(map.containsKey(k)).as("key %s", k).isTrue();
+            assertThat(map.get(k)).isEqualTo(k % 3 == 0 ? null : "v" + k);
+        }
+        assertThat(map.remove(Long.MIN_VALUE)).isEqualTo("min");
+        assertThat(map.containsKey(Long.MIN_VALUE)).isFalse();
+        assertThat(map.size()).isEqualTo(100);
+    }
+
+    @Test
     void putAfterGetOfAnotherKeyIsNotTakenForTheSameSlot() {
         KeyMap<Long, StringBuilder> map = new KeyMap<>();
         StringBuilder a = new StringBuilder("a");
@@ -104,7 +126,9 @@ class KeyMapTest {
 
     private static Object randomKey(Random rnd, int keySpace, boolean mixed) {
         long k = rnd.nextInt(keySpace) * 0x9E3779B97F4A7C15L; // arbitrary 64-bit ids, colliding low bits too
-        if (rnd.nextInt(8) == 0) {
+        if (mixed && rnd.nextInt(50) == 0) {
+            k = Long.MIN_VALUE; // an extreme id
+        } else if (rnd.nextInt(8) == 0) {
             k = rnd.nextInt(keySpace) << 20; // equal low bits: long probe chains
         }
         if (mixed && rnd.nextInt(3) == 0) {
