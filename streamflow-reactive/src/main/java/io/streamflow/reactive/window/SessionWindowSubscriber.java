@@ -47,7 +47,16 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     /** Per key, the first of its sessions; each links to the next by start. */
     private final KeyedState<K, String, WindowState<A>> state;
     private final boolean sharded;
-    private final TreeMap<Long, List<KeyRef<K>>> timers = new TreeMap<>();
+    private final TreeMap<Long, Refs<K>> timers = new TreeMap<>();
+    /**
+     * The lists of recently armed due times, direct-mapped by time: arming at a time seen lately
+     * skips the search of {@link #timers} and the boxing of the time. A list leaves it when its time
+     * fires or the state is released.
+     */
+    private final long[] recentTimes = new long[RECENT];
+    @SuppressWarnings("unchecked")
+    private final Refs<K>[] recentRefs = new Refs[RECENT];
+    private static final int RECENT = 256;
     /** The timer index as of the last barrier: {@code (shard, time, key) -> position in the time's list}. */
     private final KeyedState<K, Long, Long> timerState;
     /** Times whose list got entries since the last barrier; always a subset of the keys of {@link #timers}. */
@@ -56,6 +65,36 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     private final TreeSet<Long> persistedTimes = new TreeSet<>();
 
     record KeyRef<K>(int shard, K key) {
+    }
+
+    /** The keys due at one time, in arming order: parallel arrays, no object per entry. */
+    static final class Refs<K> {
+        private int[] shards = new int[2];
+        private Object[] keys = new Object[2];
+        private int size;
+
+        void add(int shard, Object key) {
+            if (size == keys.length) {
+                shards = java.util.Arrays.copyOf(shards, size * 2);
+                keys = java.util.Arrays.copyOf(keys, size * 2);
+            }
+            shards[size] = shard;
+            keys[size] = key;
+            size++;
+        }
+
+        int size() {
+            return size;
+        }
+
+        int shard(int i) {
+            return shards[i];
+        }
+
+        @SuppressWarnings("unchecked")
+        K key(int i) {
+            return (K) keys[i];
+        }
     }
 
     SessionWindowSubscriber(CoreSubscriber<? super StreamElement<K, WindowResult<K, R>>> actual,
@@ -68,7 +107,14 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     }
 
     private void timer(long time, int shard, K key) {
-        timers.computeIfAbsent(time, t -> new ArrayList<>(2)).add(new KeyRef<>(shard, key));
+        int slot = (int) time & (RECENT - 1);
+        Refs<K> refs = recentRefs[slot];
+        if (refs == null || recentTimes[slot] != time) {
+            refs = timers.computeIfAbsent(time, t -> new Refs<>());
+            recentRefs[slot] = refs;
+            recentTimes[slot] = time;
+        }
+        refs.add(shard, key);
         if (durable) {
             changedTimes.add(time); // only a durable backend's checkpoint stores the index
         }
@@ -196,29 +242,36 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     @Override
     void onWatermark(long previous, long current) {
         setPending(new Work<>() {
-            private Iterator<KeyRef<K>> refs;
+            private Refs<K> refs;
+            private int next;
 
             @Override
             protected boolean step() {
                 for (;;) {
-                    if (refs != null && refs.hasNext()) {
-                        KeyRef<K> ref = refs.next();
-                        if (processKey(ref.shard(), ref.key(), current)) {
+                    if (refs != null && next < refs.size()) {
+                        int i = next++;
+                        if (processKey(refs.shard(i), refs.key(i), current)) {
                             return true;
                         }
                         continue;
                     }
-                    Map.Entry<Long, List<KeyRef<K>>> e = timers.firstEntry();
+                    Map.Entry<Long, Refs<K>> e = timers.firstEntry();
                     if (e == null || e.getKey() > current) {
                         forwardWatermark(current);
                         metrics.stateEntries(state.size());
                         return false;
                     }
                     timers.pollFirstEntry();
-                    if (durable) {
-                        changedTimes.remove(e.getKey());
+                    long t = e.getKey();
+                    int slot = (int) t & (RECENT - 1);
+                    if (recentRefs[slot] == e.getValue()) {
+                        recentRefs[slot] = null; // fired: later arms at this time start a new list
                     }
-                    refs = e.getValue().iterator();
+                    if (durable) {
+                        changedTimes.remove(t);
+                    }
+                    refs = e.getValue();
+                    next = 0;
                 }
             }
         });
@@ -325,11 +378,10 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             }
         }
         for (long t : changedTimes) {
-            List<KeyRef<K>> refs = timers.get(t);
+            Refs<K> refs = timers.get(t);
             // backwards, so that a key listed twice keeps the position of its first entry
             for (int i = refs.size() - 1; i >= 0; i--) {
-                KeyRef<K> ref = refs.get(i);
-                timerState.put(ref.shard(), t, ref.key(), (long) i);
+                timerState.put(refs.shard(i), t, refs.key(i), (long) i);
             }
             persistedTimes.add(t);
         }
@@ -347,7 +399,11 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             }
         }
         for (Map.Entry<Long, TreeMap<Long, KeyRef<K>>> e : byTime.entrySet()) {
-            timers.put(e.getKey(), new ArrayList<>(e.getValue().values()));
+            Refs<K> refs = new Refs<>();
+            for (KeyRef<K> ref : e.getValue().values()) {
+                refs.add(ref.shard(), ref.key());
+            }
+            timers.put(e.getKey(), refs);
             persistedTimes.add(e.getKey());
         }
     }
@@ -359,6 +415,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
             timerState.clear();
         }
         timers.clear();
+        java.util.Arrays.fill(recentRefs, null);
         changedTimes.clear();
         persistedTimes.clear();
     }
