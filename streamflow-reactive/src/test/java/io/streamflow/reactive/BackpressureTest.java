@@ -139,8 +139,13 @@ class BackpressureTest {
         int prefetch = 8;
         int keys = 1000;
         TestPublisher<StreamElement<String, Long>> source = TestPublisher.create();
+        Map<String, Long> firstWindow = new HashMap<>();
 
-        StepVerifier.create(instrumented(source.flux(), countPerSecond(prefetch)), 0)
+        StepVerifier.create(instrumented(source.flux(), countPerSecond(prefetch)).doOnNext(e -> {
+                    if (e instanceof StreamRecord<?, ?> && result(e).end() == 1000) {
+                        assertThat(firstWindow.put(result(e).key(), result(e).value())).as("each key once").isNull();
+                    }
+                }), 0)
                 .expectSubscription()
                 .then(() -> assertThat(upstreamRequested).as("initial request").hasValue(prefetch))
                 .then(() -> {
@@ -175,6 +180,8 @@ class BackpressureTest {
                 .expectComplete()
                 .verify(TIMEOUT);
 
+        // the firing computes results ahead of the demand: every key once, with its own count
+        assertThat(firstWindow).hasSize(keys).allSatisfy((key, count) -> assertThat(count).as(key).isEqualTo(1L));
         source.assertMaxRequested(prefetch);
         assertNothingDropped();
     }
