@@ -163,6 +163,9 @@ public final class LatencyRun {
         long warmupNanos = warmup.toNanos();
         BenchEvents ev = BenchEvents.generate(new BenchEvents.Spec(n, keys, disorderMillis, eventsPerSecond, SEED));
         WatermarkSchedule schedule = WatermarkSchedule.of(ev.timestamps, disorderMillis);
+        // the schedule's arrays (tens of MB) were just allocated in the young generation: collect
+        // now, so the young collection that copies them out does not pause the measured part
+        System.gc();
 
         Scheduler ingest = Schedulers.newSingle("latency-pipeline");
         Scheduler windowThread = async ? Schedulers.newSingle("latency-window") : null;
