@@ -42,6 +42,8 @@ import java.util.TreeSet;
 final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K, V, A, R> {
 
     private static final String NS = "sessions";
+    /** Entries of the cache of recently armed due times (a power of two). */
+    private static final int RECENT = 256;
 
     private final long gap;
     /** Per key, the first of its sessions; each links to the next by start. */
@@ -56,7 +58,6 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     private final long[] recentTimes = new long[RECENT];
     @SuppressWarnings("unchecked")
     private final Refs<K>[] recentRefs = new Refs[RECENT];
-    private static final int RECENT = 256;
     /** The timer index as of the last barrier: {@code (shard, time, key) -> position in the time's list}. */
     private final KeyedState<K, Long, Long> timerState;
     /** Times whose list got entries since the last barrier; always a subset of the keys of {@link #timers}. */

@@ -44,9 +44,9 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     private final boolean slicesInPlace;
     /** Sliding windows: a firing window's merged slices, on the heap whatever the backend (not checkpointed). */
     private final KeyedState<K, TimeWindow, A> mergeScratch;
-    /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
     /** Results a sliced firing computes ahead of emitting them. */
     private static final int AHEAD = 16;
+    /** The pane of a sliced window: fired once, on time (default trigger, no allowed lateness). */
     private static final PaneInfo ON_TIME_ONLY = new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true);
     private final boolean sharded;
     /** Every window that holds state, in firing order (by end). */
