@@ -255,11 +255,28 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         emit(new LateRecord<>(r, name, windowStart, windowEnd, watermark));
     }
 
+    /** The first pane (index 0) of each timing, not final and final: most windows fire one pane. */
+    private static final PaneInfo[] FIRST_PANES = firstPanes();
+
+    private static PaneInfo[] firstPanes() {
+        PaneInfo.Timing[] timings = PaneInfo.Timing.values();
+        PaneInfo[] panes = new PaneInfo[2 * timings.length];
+        for (PaneInfo.Timing t : timings) {
+            panes[2 * t.ordinal()] = new PaneInfo(t, 0, false);
+            panes[2 * t.ordinal() + 1] = new PaneInfo(t, 0, true);
+        }
+        return panes;
+    }
+
+    private static PaneInfo pane(PaneInfo.Timing timing, long index, boolean isFinal) {
+        return index == 0 ? FIRST_PANES[2 * timing.ordinal() + (isFinal ? 1 : 0)] : new PaneInfo(timing, index, isFinal);
+    }
+
     /** Emits one pane and updates the state for the next one (discarding resets the accumulator). */
     final void fire(int shard, K key, long start, long end, WindowState<A> st, PaneInfo.Timing timing,
                     boolean isFinal) {
         R value = fn.result(st.acc);
-        PaneInfo pane = new PaneInfo(timing, st.panes++, isFinal);
+        PaneInfo pane = pane(timing, st.panes++, isFinal);
         emit(StreamRecord.of(key, new WindowResult<>(key, start, end, value, pane), end - 1, origin(shard)));
         metrics.paneFired();
         st.dirty = false;
