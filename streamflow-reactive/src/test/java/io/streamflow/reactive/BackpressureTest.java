@@ -1,6 +1,7 @@
 package io.streamflow.reactive;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.streamflow.reactive.window.AggregateFunction;
 import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.WindowOperator;
 import io.streamflow.reactive.window.WindowResult;
@@ -184,6 +185,60 @@ class BackpressureTest {
         assertThat(firstWindow).hasSize(keys).allSatisfy((key, count) -> assertThat(count).as(key).isEqualTo(1L));
         source.assertMaxRequested(prefetch);
         assertNothingDropped();
+    }
+
+    @Test
+    void aFiringWhoseAggregateFailsDeliversEveryResultComputedBeforeTheFailureThenFails() {
+        int keys = 100;
+        int failingCall = 20; // in the second group of results a firing computes ahead
+        AtomicLong calls = new AtomicLong();
+        AggregateFunction<Long, long[], Long> failing = new AggregateFunction<>() {
+            @Override
+            public long[] createAccumulator() {
+                return new long[1];
+            }
+
+            @Override
+            public long[] add(long[] acc, Long value) {
+                acc[0]++;
+                return acc;
+            }
+
+            @Override
+            public long[] merge(long[] a, long[] b) {
+                a[0] += b[0];
+                return a;
+            }
+
+            @Override
+            public Long result(long[] acc) {
+                if (calls.incrementAndGet() == failingCall) {
+                    throw new IllegalStateException("result failed");
+                }
+                return acc[0];
+            }
+        };
+        List<StreamElement<String, Long>> input = new ArrayList<>();
+        for (int k = 0; k < keys; k++) {
+            input.add(rec("k" + k, 500));
+        }
+        input.add(Watermark.of(999));
+        List<Object> seen = new ArrayList<>();
+
+        StepVerifier.create(Flux.fromIterable(input)
+                        .transform(WindowOperator.<String, Long>of(Windows.tumbling(Duration.ofSeconds(1)))
+                                .settings(OperatorSettings.named("failing").withMeterRegistry(new SimpleMeterRegistry()))
+                                .aggregate(failing))
+                        .doOnNext(seen::add), 0)
+                .thenRequest(5)
+                .expectNextCount(5)
+                .thenRequest(Long.MAX_VALUE)
+                .thenConsumeWhile(e -> true)
+                .expectErrorMessage("result failed")
+                .verify(TIMEOUT);
+
+        assertThat(calls).as("result calls").hasValue(failingCall);
+        assertThat(seen).as("every result computed before the failing one").hasSize(failingCall - 1);
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.streamflow.reactive.internal.Work;
 import io.streamflow.reactive.state.KeyedState;
 import io.streamflow.reactive.state.StateBackend;
 import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -448,6 +449,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private final Object[] aheadResults = new Object[AHEAD];
         private int aheadNext;
         private int aheadSize;
+        /** What the aggregate function threw for the entry after the computed ones, thrown when they are out. */
+        private Throwable aheadFailure;
 
         SlicedFiring(List<TimeWindow> toFire, List<TimeWindow> toPurge, long watermarkToForward) {
             this.toFire = toFire;
@@ -521,10 +524,17 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
          * Emits the next result of {@link #entries}: results are computed {@link #AHEAD} entries at
          * a time, so the reads of their accumulators, scattered over the heap in a large map, overlap
          * instead of waiting one after another (the state does not change while a firing is pending).
+         * If the aggregate function throws, the results computed before it are emitted first, and
+         * the failure is thrown where emitting one at a time would have thrown it.
          * @return {@code false} when the entries are exhausted
          */
         private boolean emitAhead(int shard, TimeWindow w) {
             if (aheadNext == aheadSize) {
+                Throwable failure = aheadFailure;
+                if (failure != null) {
+                    aheadFailure = null;
+                    throw rethrow(failure);
+                }
                 int n = 0;
                 Object[] ks = aheadKeys;
                 Object[] rs = aheadResults;
@@ -532,7 +542,17 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 while (n < AHEAD && it.hasNext()) {
                     Map.Entry<K, A> e = it.next();
                     ks[n] = e.getKey();
-                    rs[n] = fn.result(e.getValue());
+                    try {
+                        rs[n] = fn.result(e.getValue());
+                    } catch (Throwable t) {
+                        Exceptions.throwIfFatal(t);
+                        if (n == 0) {
+                            throw rethrow(t);
+                        }
+                        ks[n] = null;
+                        aheadFailure = t;
+                        break;
+                    }
                     n++;
                 }
                 aheadNext = 0;
@@ -551,6 +571,14 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             emitSliced(shard, key, w, value);
             return true;
         }
+    }
+
+    /** {@code t} itself when unchecked (an {@link Error} is thrown here), else wrapped. */
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return Exceptions.propagate(t);
     }
 
     /** The merged accumulators of one shard's keys in the window's slices, merged in slice order. */
