@@ -7,6 +7,7 @@ import io.streamflow.benchmarks.jmh.AllocationProfile;
 import io.streamflow.benchmarks.nexmark.NexmarkQuery;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,21 +21,22 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The side-by-side harness: every system on the same events, in the same JVM, in interleaved
+ * The side-by-side harness: every system on the same events, each in a worker JVM of its own
+ * ({@link WindowWorker}; {@code isolate=false} runs them all in this JVM), in interleaved
  * rounds, each result set reduced to a checksum and compared with the hand-written loop's (a
  * system whose checksum differs is reported as wrong, not fast). Then Nexmark, the allocation
  * profile (JMH gc profiler) and the latency run. Writes {@code benchmarks/results/latest.json},
  * {@code latest.md}, {@code latest.png} and the results section of {@code docs/BENCHMARKS.md}.
  * <p>
  * Arguments ({@code name=value}, all optional): {@code events} (10,000,000 per measurement),
- * {@code rounds} (5), {@code keys} (10000,1000000), {@code disorder} (0,100), {@code workloads}
+ * {@code rounds} (5), {@code warmup} (1 unmeasured round first), {@code keys} (10000,1000000), {@code disorder} (0,100), {@code workloads}
  * (tumbling,sliding,session), {@code systems} (loop,streamflow,streamflow-async,naive-reactor,
  * flink-p1,flink-p2), {@code nexmark} (events per Nexmark query, 0 skips), {@code queries} (the
  * Nexmark queries, all by default, e.g. {@code Q3,Q4,Q8}), {@code jmh}
  * (true/false), {@code latency} (seconds per latency run, 0 skips), {@code out} (results
  * directory), {@code doc} (the document whose results section is rewritten, {@code none} to
- * skip). {@code quick} is a small run: 1,000,000 events, 2 rounds, 10,000 keys, short JMH and
- * latency.
+ * skip), {@code isolate} (true), {@code worker} (the worker JVMs' flags, comma-separated).
+ * {@code quick} is a small run: 1,000,000 events, 2 rounds, 10,000 keys, short JMH and latency.
  */
 public final class Harness {
 
@@ -110,7 +112,6 @@ public final class Harness {
     }
 
     static WindowRow windows(Options o, WindowWorkload w, int keys, long disorder) {
-        BenchEvents ev = BenchEvents.generate(new BenchEvents.Spec(o.events, keys, disorder, 1_000_000, 42));
         List<String> systems = new ArrayList<>(o.systems);
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
@@ -127,45 +128,103 @@ public final class Harness {
         }
         System.out.printf("%n== %s, %,d events%n", w.label() + ", " + keys + " keys, disorder " + disorder + " ms",
                 o.events);
-        for (int round = 0; round < o.rounds; round++) {
-            // the loop first, then the others in an order rotated every round
-            Measured loop = measure(() -> WindowLoop.run(ev, w, disorder));
-            double loopRate = loop.eventsPerSecond(ev.size());
-            checksums.put("loop", loop.checksum());
-            if (systems.contains("loop")) {
-                rates.get("loop").add(loopRate);
-                ratios.get("loop").add(1.0);
-            }
-            List<String> order = new ArrayList<>(systems);
-            order.remove("loop");
-            java.util.Collections.rotate(order, -round);
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d: loop %s", round + 1,
-                    rate(loopRate)));
-            for (String s : order) {
-                if (!status.get(s).equals("ok")) {
-                    continue;
+        Map<String, Runner> runners = new LinkedHashMap<>();
+        List<WindowWorker.Handle> workers = new ArrayList<>();
+        try {
+            if (o.isolate) {
+                List<String> needed = new ArrayList<>(List.of("loop"));
+                systems.stream().filter(s -> !s.equals("loop") && status.get(s).equals("ok")).forEach(needed::add);
+                for (String s : needed) {
+                    WindowWorker.Handle h;
+                    try {
+                        h = WindowWorker.Handle.start(s, w, o.events, keys, disorder, o.workerJvm);
+                    } catch (IOException e) {
+                        if (s.equals("loop")) {
+                            throw new UncheckedIOException(e);
+                        }
+                        status.put(s, "failed: " + e);
+                        continue;
+                    }
+                    workers.add(h);
+                    runners.put(s, h::run);
                 }
-                Measured m;
+            } else {
+                BenchEvents ev = BenchEvents.generate(new BenchEvents.Spec(o.events, keys, disorder, 1_000_000, 42));
+                runners.put("loop", () -> measure(() -> WindowLoop.run(ev, w, disorder)));
+                for (String s : systems) {
+                    if (!s.equals("loop")) {
+                        runners.put(s, () -> run(s, ev, w));
+                    }
+                }
+            }
+            for (int w0 = 0; w0 < o.warmup; w0++) {
+                // not measured: every system compiles its hot code, and no worker is still
+                // compiling in the background while another one is measured
+                StringBuilder line = new StringBuilder("warm-up " + (w0 + 1) + ":");
+                for (Map.Entry<String, Runner> r : runners.entrySet()) {
+                    if (status.getOrDefault(r.getKey(), "ok").equals("ok")) {
+                        try {
+                            r.getValue().run();
+                            line.append(' ').append(r.getKey());
+                        } catch (Throwable t) {
+                            if (r.getKey().equals("loop")) {
+                                throw new IllegalStateException("the loop failed", t);
+                            }
+                            status.put(r.getKey(), "failed: " + t);
+                            line.append(' ').append(r.getKey()).append(" FAILED ").append(t);
+                        }
+                    }
+                }
+                System.out.println(line);
+            }
+            for (int round = 0; round < o.rounds; round++) {
+                // the loop first, then the others in an order rotated every round
+                Measured loop;
                 try {
-                    m = run(s, ev, w);
-                } catch (Throwable t) {
-                    status.put(s, "failed: " + t);
-                    line.append(" | ").append(s).append(" FAILED ").append(t);
-                    System.gc();
-                    continue;
+                    loop = runners.get("loop").run();
+                } catch (Exception e) {
+                    throw new IllegalStateException("the loop failed", e);
                 }
-                checksums.put(s, m.checksum());
-                if (!m.checksum().equals(loop.checksum())) {
-                    status.put(s, "WRONG: checksum " + m.checksum() + " differs from the loop's " + loop.checksum());
-                    line.append(" | ").append(s).append(" WRONG");
-                    continue;
+                double loopRate = loop.eventsPerSecond(o.events);
+                checksums.put("loop", loop.checksum());
+                if (systems.contains("loop")) {
+                    rates.get("loop").add(loopRate);
+                    ratios.get("loop").add(1.0);
                 }
-                double r = m.eventsPerSecond(ev.size());
-                rates.get(s).add(r);
-                ratios.get(s).add(r / loopRate);
-                line.append(String.format(Locale.ROOT, " | %s %s (%.1f%%)", s, rate(r), 100 * r / loopRate));
+                List<String> order = new ArrayList<>(systems);
+                order.remove("loop");
+                java.util.Collections.rotate(order, -round);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d: loop %s", round + 1,
+                        rate(loopRate)));
+                for (String s : order) {
+                    if (!status.get(s).equals("ok")) {
+                        continue;
+                    }
+                    Measured m;
+                    try {
+                        m = runners.get(s).run();
+                    } catch (Throwable t) {
+                        status.put(s, "failed: " + t);
+                        line.append(" | ").append(s).append(" FAILED ").append(t);
+                        System.gc();
+                        continue;
+                    }
+                    checksums.put(s, m.checksum());
+                    if (!m.checksum().equals(loop.checksum())) {
+                        status.put(s, "WRONG: checksum " + m.checksum() + " differs from the loop's "
+                                + loop.checksum());
+                        line.append(" | ").append(s).append(" WRONG");
+                        continue;
+                    }
+                    double r = m.eventsPerSecond(o.events);
+                    rates.get(s).add(r);
+                    ratios.get(s).add(r / loopRate);
+                    line.append(String.format(Locale.ROOT, " | %s %s (%.1f%%)", s, rate(r), 100 * r / loopRate));
+                }
+                System.out.println(line);
             }
-            System.out.println(line);
+        } finally {
+            workers.forEach(WindowWorker.Handle::close);
         }
         List<SystemRow> rows = new ArrayList<>();
         for (String s : systems) {
@@ -176,11 +235,16 @@ public final class Harness {
         return new WindowRow(w, keys, disorder, o.events, rows);
     }
 
-    private interface Job {
+    /** One measured run of one system, in this JVM or in its worker. */
+    private interface Runner {
+        Measured run() throws Exception;
+    }
+
+    interface Job {
         Checksum run();
     }
 
-    private static Measured measure(Job job) {
+    static Measured measure(Job job) {
         System.gc();
         long t0 = System.nanoTime();
         Checksum c = job.run();
@@ -222,9 +286,19 @@ public final class Harness {
 
     // ------------------------------------------------------------------ options
 
+    /**
+     * Worker heaps: 2 GiB touched up front, room to grow to 8 GiB (Flink's heap state of a million
+     * keys in four sliding windows holds about 1.7 GiB live); six workers fit the machine's memory.
+     */
+    static final List<String> DEFAULT_WORKER_JVM = List.of("-Xms2g", "-Xmx8g", "-Xmn1g", "-XX:+AlwaysPreTouch",
+            "-XX:+UseParallelGC", "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED");
+
     static final class Options {
         int events = 10_000_000;
         int rounds = 5;
+        /** Unmeasured rounds before the measured ones. */
+        int warmup = 1;
         List<Integer> keys = List.of(10_000, 1_000_000);
         List<Long> disorders = List.of(0L, 100L);
         List<WindowWorkload> workloads = List.of(WindowWorkload.values());
@@ -235,6 +309,10 @@ public final class Harness {
         int latencySeconds = 30;
         int checkpointMb = 1024;
         boolean quick;
+        /** Windowed configurations: every system in a worker JVM of its own ({@link WindowWorker}). */
+        boolean isolate = true;
+        /** The flags of the worker JVMs (the class path is the harness's). */
+        List<String> workerJvm = DEFAULT_WORKER_JVM;
         Path out = Path.of("results");
         String doc = "../docs/BENCHMARKS.md";
         final List<String> args = new ArrayList<>();
@@ -250,6 +328,7 @@ public final class Harness {
                     o.quick = true;
                     o.events = 1_000_000;
                     o.rounds = 2;
+                    o.warmup = 0;
                     o.keys = List.of(10_000);
                     o.nexmarkEvents = 500_000;
                     o.latencySeconds = 3;
@@ -265,6 +344,7 @@ public final class Harness {
                 switch (name) {
                     case "events" -> o.events = Integer.parseInt(value.replace("_", ""));
                     case "rounds" -> o.rounds = Integer.parseInt(value);
+                    case "warmup" -> o.warmup = Integer.parseInt(value);
                     case "keys" -> o.keys = Arrays.stream(value.split(",")).map(s -> Integer.parseInt(s.trim()))
                             .toList();
                     case "disorder" -> o.disorders = Arrays.stream(value.split(",")).map(s -> Long.parseLong(s.trim()))
@@ -288,21 +368,26 @@ public final class Harness {
                     case "checkpoint" -> o.checkpointMb = Integer.parseInt(value);
                     case "out" -> o.out = Path.of(value);
                     case "doc" -> o.doc = value;
+                    case "isolate" -> o.isolate = Boolean.parseBoolean(value);
+                    case "worker" -> o.workerJvm = Arrays.stream(value.split(",")).map(String::trim)
+                            .filter(f -> !f.isEmpty()).toList();
                     default -> throw new IllegalArgumentException("unknown option '" + name + "'; known: events, "
-                            + "rounds, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, checkpoint, out, doc");
+                            + "rounds, warmup, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, checkpoint, out, doc, "
+                            + "isolate, worker");
                 }
             }
-            if (o.rounds < 1 || o.events < 1) {
-                throw new IllegalArgumentException("rounds and events must be >= 1");
+            if (o.rounds < 1 || o.events < 1 || o.warmup < 0) {
+                throw new IllegalArgumentException("rounds and events must be >= 1, warmup >= 0");
             }
             return o;
         }
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%,d events x %d rounds, keys %s, disorder %s ms, %s, systems %s, "
-                            + "nexmark %,d events %s, jmh %s, latency %d s, checkpoint state %d MB", events, rounds, keys,
-                    disorders, workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds, checkpointMb);
+            return String.format(Locale.ROOT, "%,d events x %d rounds (after %d unmeasured), keys %s, disorder %s ms, %s, systems %s, "
+                            + "nexmark %,d events %s, jmh %s, latency %d s, checkpoint state %d MB, %s", events, rounds, warmup, keys,
+                    disorders, workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds, checkpointMb,
+                    isolate ? "windowed systems each in a worker JVM " + workerJvm : "windowed systems in this JVM");
         }
     }
 

@@ -64,6 +64,7 @@ final class Report {
         root.put("machine", Harness.machine());
         root.put("arguments", options.args);
         root.put("settings", options.toString());
+        root.put("windowWorkerJvmFlags", options.isolate ? options.workerJvm : null);
         List<Object> ws = new ArrayList<>();
         for (Harness.WindowRow r : windows) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -156,7 +157,10 @@ final class Report {
             List<String> systems = windows.get(0).systems().stream().map(Harness.SystemRow::system).toList();
             b.append("### Windowed aggregations (count + sum per key and window)\n\n");
             b.append("Each cell: median events/s over the rounds, then the ratio to the loop measured in the same "
-                    + "round (median, min–max).\n\n");
+                    + "round (median, min–max).");
+            b.append(options.isolate ? " Every system, the loop too, ran in a worker JVM of its own, with flags `"
+                    + String.join(" ", options.workerJvm) + "`; the rounds were interleaved across the workers.\n\n"
+                    : " Every system ran in the harness's JVM.\n\n");
             b.append("| workload | ").append(String.join(" | ", systems)).append(" |\n|---|");
             b.append("---|".repeat(systems.size())).append('\n');
             for (Harness.WindowRow r : windows) {
