@@ -183,6 +183,8 @@ class StatePlateauTest {
         long maxSecondHalf = max(sizes.subList(n / 2, n));
         long medianQ2 = median(sizes.subList(n / 4, n / 2));
         long medianQ4 = median(sizes.subList(3 * n / 4, n));
+        long upperQ2 = upperQuartile(sizes.subList(n / 4, n / 2));
+        long upperQ4 = upperQuartile(sizes.subList(3 * n / 4, n));
         double writtenPerCheckpoint = (double) (writtenSoFar.get(n - 1) - writtenSoFar.get(n / 2)) / (n - 1 - n / 2);
 
         // the live entries of the last (up to) 100 checkpoints, which the store keeps records of
@@ -198,10 +200,11 @@ class StatePlateauTest {
         }
         System.out.printf("StatePlateauTest: %d keys, %d records, %d checkpoints in %d ms; dedup entries max %d, "
                         + "window entries max %d (last %d checkpoints); file max Q1 %d, Q2 %d, Q3 %d, Q4 %d, median Q2 %d, Q4 %d, "
+                        + "upper quartile Q2 %d, Q4 %d, "
                         + "final %d bytes; written %d bytes (%.1fx the largest file of Q4), %.0f per checkpoint in the second "
                         + "half%n",
                 KEYS, records, n, millis, max(dedup), max(windows), list.size(), max(sizes.subList(0, n / 4)), maxQ2,
-                max(sizes.subList(n / 2, 3 * n / 4)), maxQ4, medianQ2, medianQ4, finalSize, written, (double) written / maxQ4,
+                max(sizes.subList(n / 2, 3 * n / 4)), maxQ4, medianQ2, medianQ4, upperQ2, upperQ4, finalSize, written, (double) written / maxQ4,
                 writtenPerCheckpoint);
         System.out.println("StatePlateauTest: file sizes (KB) per checkpoint "
                 + sizes.stream().map(x -> x / 1024).toList());
@@ -216,10 +219,13 @@ class StatePlateauTest {
                 .isPositive().isLessThanOrEqualTo(2 * WINDOW_MILLIS);
         // the file levels off: no growth from the second to the last quarter of the run. The file
         // saw-tooths between compactions, and where a quarter's peak falls depends on when the
-        // compactions ran, so the typical size (median) gets the tight bound and the peaks a looser
-        // one; keys kept for ever (no TTL removal) grow the file about 2.3 times from Q2 to Q4 ...
-        assertThat(medianQ4).as("median file size in the last quarter vs the second quarter").isPositive()
-                .isLessThanOrEqualTo(medianQ2 * 5 / 4);
+        // compactions ran, so the level it saw-tooths up to (upper quartile) gets the tight bound
+        // and the peaks a looser one. Not the median: the dips right after compactions can fill a
+        // third of a quarter, and a quarter with two of them had its median at 7.7 MB against
+        // 10.7-12.0 MB in other runs (Q4 / Q2 medians 1.41, upper quartiles 1.14). Ids kept for
+        // ever (a TTL of a day) raise the upper quartile 1.30 times from Q2 to Q4 ...
+        assertThat(upperQ4).as("upper quartile of the file size in the last quarter vs the second quarter")
+                .isPositive().isLessThanOrEqualTo(upperQ2 * 5 / 4);
         assertThat(maxQ4).as("largest file size in the last quarter vs the second quarter")
                 .isLessThanOrEqualTo(maxQ2 * 3 / 2);
         assertThat(finalSize).as("final file size vs the second quarter").isLessThanOrEqualTo(maxQ2 * 3 / 2);
@@ -270,6 +276,11 @@ class StatePlateauTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static long upperQuartile(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() * 3 / 4);
     }
 
     private static long median(List<Long> values) {
