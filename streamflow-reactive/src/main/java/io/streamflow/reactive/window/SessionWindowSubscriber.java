@@ -44,11 +44,17 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
     private static final String NS = "sessions";
     /** Entries of the cache of recently armed due times (a power of two). */
     private static final int RECENT = 256;
+    /** Keys whose sessions a firing looks up ahead of processing them. */
+    private static final int AHEAD = 16;
 
     private final long gap;
     /** Per key, the first of its sessions; each links to the next by start. */
     private final KeyedState<K, String, WindowState<A>> state;
     private final boolean sharded;
+    /** Whether a firing looks keys up ahead ({@link #touchAhead}): only where a lookup is cheap. */
+    private final boolean touchesAhead;
+    /** Keeps the reads of {@link #touchAhead} from being optimised away. */
+    private long touched;
     private final TreeMap<Long, Refs<K>> timers = new TreeMap<>();
     /**
      * The lists of recently armed due times, direct-mapped by time: arming at a time seen lately
@@ -105,6 +111,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         this.state = backend.keyedState(name, NS);
         this.timerState = backend.keyedState(name, "timers");
         this.sharded = settings.shardBySourcePartition();
+        this.touchesAhead = state.storesReferences();
     }
 
     private void timer(long time, int shard, K key) {
@@ -245,12 +252,17 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         setPending(new Work<>() {
             private Refs<K> refs;
             private int next;
+            /** The entries before this one have been touched ahead. */
+            private int touchedTo;
 
             @Override
             protected boolean step() {
                 for (;;) {
                     if (refs != null && next < refs.size()) {
                         int i = next++;
+                        if (i >= touchedTo && touchesAhead) {
+                            touchedTo = touchAhead(refs, i);
+                        }
                         if (processKey(refs.shard(i), refs.key(i), current)) {
                             return true;
                         }
@@ -273,9 +285,31 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
                     }
                     refs = e.getValue();
                     next = 0;
+                    touchedTo = 0;
                 }
             }
         });
+    }
+
+    /**
+     * Looks up the sessions of the {@link #AHEAD} keys from {@code from} on and reads each first
+     * session's bounds, so that with a large key set their cache misses overlap instead of coming
+     * one after another inside {@link #processKey}, which looks them up again (a key can be listed
+     * twice, and processing one key may replace its first session, so nothing read here is used).
+     * Only for a backend that stores references, where a lookup is a hash probe.
+     * @return the index after the last entry touched
+     */
+    private int touchAhead(Refs<K> refs, int from) {
+        int to = Math.min(refs.size(), from + AHEAD);
+        long sum = 0;
+        for (int j = from; j < to; j++) {
+            WindowState<A> head = state.get(refs.shard(j), NS, refs.key(j));
+            if (head != null) {
+                sum += head.end;
+            }
+        }
+        touched += sum;
+        return to;
     }
 
     /** Fires due sessions of one key and purges expired ones. @return whether anything was emitted */
