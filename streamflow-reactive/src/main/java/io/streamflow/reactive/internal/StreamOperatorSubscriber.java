@@ -93,6 +93,22 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private static final AtomicIntegerFieldUpdater<StreamOperatorSubscriber> WIP =
             AtomicIntegerFieldUpdater.newUpdater(StreamOperatorSubscriber.class, "wip");
 
+    /**
+     * Read-ahead from a synchronously fused upstream (see {@link #readAhead(int)}): a batch of
+     * inputs pulled before their turn, in order, taken from {@link #aheadHead}; {@link #aheadCount}
+     * are left. {@code null} until read-ahead is first asked for.
+     */
+    private Object[] ahead;
+    /** Inputs to pull per batch; 0 when read-ahead is off. */
+    private int aheadBatch;
+    private int aheadHead;
+    private int aheadCount;
+    /** The last input in the ring stops further read-ahead until the ring is empty. */
+    private boolean aheadHold;
+    /** Upstream ended or failed ({@link #aheadError}) while reading ahead: nothing more is pulled. */
+    private boolean aheadDone;
+    private Throwable aheadError;
+
     /** Inputs and timers wait (owned by the drain loop) until {@link #resumed} is set. */
     private boolean paused;
     private volatile boolean resumed;
@@ -127,6 +143,43 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
 
     /** Called once when the operator subscribes (before any input); start timers here. */
     protected void onStart() {
+    }
+
+    /**
+     * Sets how many inputs the drain loop pulls at a time from a synchronously fused upstream,
+     * before their turn, so that the operator can start the memory reads their processing will need
+     * all at once ({@link #onReadAhead}, then {@link #readAheadDone()}): their cache misses then
+     * overlap instead of waiting one after another. The next batch is pulled when the last one has
+     * been processed. 0 (the default) turns it off; without a synchronously fused upstream it has
+     * no effect. Call from the drain loop only.
+     */
+    protected final void readAhead(int batch) {
+        if (batch < 0) {
+            throw new IllegalArgumentException("read-ahead batch must be >= 0, was " + batch);
+        }
+        if (batch > 0 && (ahead == null || ahead.length < batch)) {
+            Object[] q = new Object[batch];
+            if (ahead != null) {
+                System.arraycopy(ahead, aheadHead, q, 0, aheadCount);
+            }
+            ahead = q;
+            aheadHead = 0;
+        }
+        aheadBatch = batch;
+    }
+
+    /**
+     * An input was pulled ahead of its turn; {@link #onInput} gets it later, in order. Must not change
+     * what the processing of earlier inputs sees.
+     * @return whether inputs after it may be pulled before it is processed ({@code false} for a
+     * checkpoint barrier, so nothing after it runs upstream before the operator has paused)
+     */
+    protected boolean onReadAhead(I input) {
+        return true;
+    }
+
+    /** A batch of inputs was pulled ahead ({@link #onReadAhead} saw each of them). */
+    protected void readAheadDone() {
     }
 
     /**
@@ -435,6 +488,14 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private void discardAll() {
         Context ctx = actual.currentContext();
         Operators.onDiscardQueueWithClear(inQueue, ctx, null);
+        Object[] q = ahead;
+        if (q != null) {
+            for (; aheadCount > 0; aheadCount--) {
+                Object v = q[aheadHead];
+                q[aheadHead++] = null;
+                Operators.onDiscard(v, ctx);
+            }
+        }
         if (syncUpstream != null) {
             syncUpstream.clear();
         }
@@ -470,6 +531,69 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         terminated = true;
         clearState();
         return true;
+    }
+
+    /**
+     * The next input from the read-ahead ring, after topping it up from the fused upstream;
+     * {@code null} at the end of input. An upstream failure met while reading ahead is thrown once
+     * the inputs pulled before it are taken.
+     */
+    @SuppressWarnings("unchecked")
+    private I pollAhead() {
+        Object[] q = ahead;
+        if (aheadCount == 0) {
+            aheadHold = false;
+            aheadHead = 0;
+            if (aheadBatch == 0 && !aheadDone) {
+                return syncUpstream.poll();
+            }
+            fillAhead(q);
+        }
+        if (aheadCount == 0) {
+            Throwable t = aheadError;
+            if (t != null) {
+                aheadError = null;
+                throw StreamOperatorSubscriber.<RuntimeException>rethrow(t);
+            }
+            return null;
+        }
+        I v = (I) q[aheadHead];
+        q[aheadHead++] = null;
+        aheadCount--;
+        return v;
+    }
+
+    /** Pulls the next batch into the empty ring. */
+    private void fillAhead(Object[] q) {
+        int n = aheadBatch;
+        while (aheadCount < n && !aheadHold && !aheadDone) {
+            I v;
+            try {
+                v = syncUpstream.poll();
+            } catch (Throwable t) {
+                Exceptions.throwIfFatal(t);
+                aheadError = t;
+                aheadDone = true;
+                break;
+            }
+            if (v == null) {
+                aheadDone = true;
+                break;
+            }
+            q[aheadCount++] = v;
+            if (!onReadAhead(v)) {
+                aheadHold = true;
+            }
+        }
+        if (aheadCount != 0) {
+            readAheadDone();
+        }
+    }
+
+    /** Throws {@code t} as it is, checked or not. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T rethrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     protected final void drain() {
@@ -544,10 +668,11 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                     if (syncUpstream != null) {
                         // pulled only while downstream has demand left (or to see the end of input):
                         // without demand no input is taken from a fused source
-                        if (e == r && !syncUpstream.isEmpty()) {
+                        if (e == r && (aheadCount != 0 || !syncUpstream.isEmpty())) {
                             break;
                         }
-                        v = syncUpstream.poll(); // throws what upstream throws: handled below as a failure
+                        // throws what upstream throws: handled below as a failure
+                        v = ahead != null ? pollAhead() : syncUpstream.poll();
                         d = v == null;
                     } else {
                         d = done;

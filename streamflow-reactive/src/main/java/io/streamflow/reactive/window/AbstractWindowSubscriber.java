@@ -23,6 +23,7 @@ import reactor.util.Loggers;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * What every window operator shares: dispatch of in-band elements, the watermark, the trigger's
@@ -221,21 +222,30 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         try {
             return addChecked(acc, r.value());
         } catch (Throwable t) {
-            Exceptions.throwIfFatal(t);
-            if (!settings.errorPolicy().isDeadLetter()) {
-                throw Exceptions.propagate(t);
-            }
-            if (settings.errorPolicy().retries() > 0) {
-                try {
-                    return Retry.again(v -> addChecked(acc, v), r.value(), settings.errorPolicy().retries(), t);
-                } catch (Throwable t2) {
-                    deadLetterOrFail(r, t2);
-                    return null;
-                }
-            }
-            deadLetterOrFail(r, t);
-            return null;
+            return addFailed(r, t, v -> addChecked(acc, v));
         }
+    }
+
+    /**
+     * Adding {@code r}'s value threw {@code t}: fails, or retries with {@code again} as the error
+     * policy says and sends the record to the dead-letter output if that fails too.
+     * @return what a retry returned, or {@code null} when the record went to the dead-letter output
+     */
+    final <T> T addFailed(StreamRecord<K, V> r, Throwable t, Function<V, T> again) {
+        Exceptions.throwIfFatal(t);
+        if (!settings.errorPolicy().isDeadLetter()) {
+            throw Exceptions.propagate(t);
+        }
+        if (settings.errorPolicy().retries() > 0) {
+            try {
+                return Retry.again(again, r.value(), settings.errorPolicy().retries(), t);
+            } catch (Throwable t2) {
+                deadLetterOrFail(r, t2);
+                return null;
+            }
+        }
+        deadLetterOrFail(r, t);
+        return null;
     }
 
     final void deadLetterOrFail(StreamRecord<K, V> r, Throwable t) {

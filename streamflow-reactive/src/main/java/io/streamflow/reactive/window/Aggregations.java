@@ -12,7 +12,9 @@ import java.util.function.ToLongFunction;
 
 /**
  * Built-in {@link AggregateFunction}s. Accumulators are mutable holders, so adding a value does
- * not allocate or box.
+ * not allocate or box. Tumbling windows on the heap hold the accumulators of {@link #count()},
+ * {@link #sumLong} and {@link #countAndSum} for {@code Long} keys in primitive columns instead,
+ * with the same results.
  */
 public final class Aggregations {
 
@@ -48,7 +50,21 @@ public final class Aggregations {
 
     /** Number of records. */
     public static <V> AggregateFunction<V, LongAcc, Long> count() {
-        return new AggregateFunction<>() {
+        return new ColumnAggregate<>(1) {
+            void addTo(long[] rows, int at, V value) {
+                rows[at]++;
+            }
+
+            Long resultOf(long[] rows, int at) {
+                return rows[at];
+            }
+
+            LongAcc accumulatorOf(long[] rows, int at) {
+                LongAcc a = new LongAcc();
+                a.value = rows[at];
+                return a;
+            }
+
             public LongAcc createAccumulator() {
                 return new LongAcc();
             }
@@ -76,7 +92,22 @@ public final class Aggregations {
     /** Sum of a long field. */
     public static <V> AggregateFunction<V, LongAcc, Long> sumLong(ToLongFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
-        return new AggregateFunction<>() {
+        return new ColumnAggregate<>(1) {
+            void addTo(long[] rows, int at, V value) {
+                long x = field.applyAsLong(value);
+                rows[at] += x;
+            }
+
+            Long resultOf(long[] rows, int at) {
+                return rows[at];
+            }
+
+            LongAcc accumulatorOf(long[] rows, int at) {
+                LongAcc a = new LongAcc();
+                a.value = rows[at];
+                return a;
+            }
+
             public LongAcc createAccumulator() {
                 return new LongAcc();
             }
@@ -126,7 +157,24 @@ public final class Aggregations {
     /** Count and long sum of a field, in one accumulator. */
     public static <V> AggregateFunction<V, CountSumAcc, CountAndSum> countAndSum(ToLongFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
-        return new AggregateFunction<>() {
+        return new ColumnAggregate<>(2) {
+            void addTo(long[] rows, int at, V value) {
+                long x = field.applyAsLong(value); // first: a record whose field fails leaves the row as it was
+                rows[at]++;
+                rows[at + 1] += x;
+            }
+
+            CountAndSum resultOf(long[] rows, int at) {
+                return new CountAndSum(rows[at], rows[at + 1]);
+            }
+
+            CountSumAcc accumulatorOf(long[] rows, int at) {
+                CountSumAcc a = new CountSumAcc();
+                a.count = rows[at];
+                a.sum = rows[at + 1];
+                return a;
+            }
+
             public CountSumAcc createAccumulator() {
                 return new CountSumAcc();
             }

@@ -2,6 +2,7 @@ package io.streamflow.reactive.window;
 
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.Watermark;
 import io.streamflow.reactive.internal.Work;
 import io.streamflow.reactive.state.KeyedState;
 import io.streamflow.reactive.state.StateBackend;
@@ -9,6 +10,7 @@ import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,16 @@ import java.util.TreeSet;
  * {@link AggregateFunction#merge} when it fires. A record is late when the last window holding its
  * slice has fired. Every other configuration keeps one accumulator per window, because triggers
  * and lateness need per-window pane bookkeeping.
+ * <p>
+ * Sliced tumbling windows whose state is on the heap (a backend that is not durable and stores
+ * references) and whose aggregate is a built-in one of {@code long} columns ({@link ColumnAggregate})
+ * keep their {@code Long} keys' accumulators in a {@link ColumnTable} per window instead of the
+ * keyed state: a record updates one row, a firing reads the rows in memory order, and the next
+ * window's table starts as large as the last purged one. The first key that is not a {@code Long}
+ * moves every row into the keyed state as an accumulator object, and the operator goes on there.
+ * Once a table holds {@value #READ_AHEAD_KEYS} keys (more than a core's cache), records are pulled
+ * from a synchronously fused upstream {@value #READ_AHEAD} at a time and their rows read before
+ * any of them is processed, so their cache misses overlap instead of following one another.
  * <p>
  * Checkpoints: every state value is put after each change, so a barrier only writes the
  * watermark; on start the index of live windows (or slices) is rebuilt from the namespaces of
@@ -70,6 +82,32 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
      */
     private final TimeWindow[] hotSlice = new TimeWindow[2];
     private final long[] hotLastStart = new long[2];
+    /** Column mode: the aggregate of {@code long} columns, else {@code null} (for good, once left). */
+    private ColumnAggregate<V, A, R> columns;
+    /** Column mode: each live window's tables, by shard. */
+    private final Map<TimeWindow, Map<Integer, ColumnTable>> tables = new HashMap<>();
+    /** Column mode: the window and shard of the last record and their table ({@code null} after a purge). */
+    private TimeWindow tableWindow;
+    private int tableShard;
+    private ColumnTable table;
+    /** Column mode: keys of the last purged table, the size a new table starts with. */
+    private int tableHint = 16;
+    /** Column mode: rows in all tables. */
+    private long columnEntries;
+    /** Column mode: inputs pulled ahead of their turn, whose table rows are read early. */
+    private static final int READ_AHEAD = 16;
+    /**
+     * Column mode: the number of keys in a table from which records are read ahead. A smaller table
+     * (24 bytes a row for count and sum, 16 for the others) stays in a core's cache, where
+     * reading ahead costs more than it saves.
+     */
+    private static final int READ_AHEAD_KEYS = 1 << 15;
+    private boolean readingAhead;
+    /** Keys of the records of the batch read ahead that go to the table of the last record. */
+    private final long[] aheadKeys = new long[READ_AHEAD];
+    private int aheadKeyCount;
+    /** What the early reads found: kept so that they are not optimised away. */
+    private long touched;
 
     TimeWindowSubscriber(CoreSubscriber<? super StreamElement<K, WindowResult<K, R>>> actual,
                          WindowOperator<K, V> spec, TimeWindowAssigner assigner, AggregateFunction<V, A, R> fn) {
@@ -103,6 +141,9 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         this.sliceState = slice == 0 ? null : backend.keyedState(name, "slices");
         this.slicesInPlace = sliceState != null && sliceState.storesReferences();
         this.mergeScratch = slice == 0 || slice == size ? null : StateBackend.heap().keyedState(name, "merging");
+        if (slice != 0 && slice == size && slicesInPlace && !durable && fn instanceof ColumnAggregate<V, A, R> c) {
+            this.columns = c;
+        }
     }
 
     private static long gcd(long a, long b) {
@@ -137,7 +178,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     @Override
     void onRecord(StreamRecord<K, V> r) {
         if (slice != 0) {
-            onRecordSliced(r);
+            if (columns != null) {
+                onRecordColumns(r);
+            } else {
+                onRecordSliced(r);
+            }
             return;
         }
         int n = assigner.assign(r.timestamp(), starts, ends);
@@ -229,6 +274,164 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             return; // changed in place: already stored
         }
         ss.put(shard, w, key, added);
+    }
+
+    /** Column mode: {@link #onRecordSliced} with the window's accumulators in a {@link ColumnTable}. */
+    private void onRecordColumns(StreamRecord<K, V> r) {
+        K key = r.key();
+        if (!(key instanceof Long)) {
+            leaveColumns();
+            onRecordSliced(r);
+            return;
+        }
+        TimeWindow w = hotSlice(r.timestamp());
+        long lastStart = hotLastStart[0];
+        if (lastStart + size - 1 <= watermark) {
+            late(r, lastStart, lastStart + size);
+            return;
+        }
+        int shard = sharded ? r.origin().partition() : 0;
+        ColumnTable tb = table;
+        if (w != tableWindow || shard != tableShard || tb == null) {
+            Map<Integer, ColumnTable> byShard = tables.get(w);
+            if (byShard == null) {
+                byShard = new HashMap<>();
+                tables.put(w, byShard);
+                addLive(w); // purged with the window, even if its first record is dead-lettered
+            }
+            tb = byShard.get(shard);
+            if (tb == null) {
+                tb = new ColumnTable(columns.width(), tableHint);
+                byShard.put(shard, tb);
+                readAhead(tableHint >= READ_AHEAD_KEYS);
+            }
+            table = tb;
+            tableWindow = w;
+            tableShard = shard;
+        }
+        long k = (Long) key;
+        int o = tb.find(k);
+        if (o < 0 && sharded && inOtherShard(w, shard, k)) {
+            throw keyInTwoShards(key, shard);
+        }
+        long[] rows = tb.rows();
+        ColumnAggregate<V, A, R> c = columns;
+        try {
+            c.addTo(rows, (o < 0 ? ~o : o) + 1, r.value());
+        } catch (Throwable t) {
+            int at = (o < 0 ? ~o : o) + 1;
+            if (addFailed(r, t, v -> {
+                c.addTo(rows, at, v);
+                return Boolean.TRUE;
+            }) == null) {
+                return; // dead-lettered: a new row stays free
+            }
+        }
+        if (o < 0) {
+            tb.insert(~o, k);
+            columnEntries++;
+            if (tb.size() == READ_AHEAD_KEYS) {
+                readAhead(true);
+            }
+        }
+    }
+
+    /** Column mode: turns reading ahead on or off. */
+    private void readAhead(boolean on) {
+        if (on != readingAhead) {
+            readingAhead = on;
+            readAhead(on ? READ_AHEAD : 0);
+        }
+    }
+
+    /**
+     * Column mode: notes the key of a record bound for the table of the last record, whose row
+     * {@link #readAheadDone()} reads. A checkpoint barrier (any element but a record or a
+     * watermark) ends the batch.
+     */
+    @Override
+    protected boolean onReadAhead(StreamElement<K, V> e) {
+        if (e instanceof StreamRecord<K, V> r) {
+            TimeWindow w = tableWindow;
+            if (columns != null && table != null && r.key() instanceof Long k
+                    && r.timestamp() >= w.start() && r.timestamp() < w.end()
+                    && (!sharded || r.origin().partition() == tableShard)) {
+                aheadKeys[aheadKeyCount++] = k;
+            }
+            return true;
+        }
+        return e instanceof Watermark;
+    }
+
+    /** Column mode: reads the noted keys' rows one after another, so that their cache misses overlap. */
+    @Override
+    protected void readAheadDone() {
+        int n = aheadKeyCount;
+        if (n != 0) {
+            ColumnTable tb = table;
+            long[] ks = aheadKeys;
+            long sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += tb.touch(ks[i]);
+            }
+            touched += sum;
+            aheadKeyCount = 0;
+        }
+    }
+
+    /** Column mode: whether a table of another shard of the window holds the key. */
+    private boolean inOtherShard(TimeWindow w, int shard, long key) {
+        Map<Integer, ColumnTable> byShard = tables.get(w);
+        if (byShard.size() > 1) {
+            for (Map.Entry<Integer, ColumnTable> e : byShard.entrySet()) {
+                if (e.getKey() != shard && e.getValue().find(key) >= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Column mode: the shards with a table in the window, in ascending order. */
+    private int[] tableShards(TimeWindow w) {
+        Map<Integer, ColumnTable> byShard = tables.get(w);
+        return byShard == null ? new int[0] : byShard.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /** Leaves column mode for good: every row goes into the keyed state as an accumulator object. */
+    private void leaveColumns() {
+        ColumnAggregate<V, A, R> c = columns;
+        columns = null;
+        readAhead(false);
+        for (Map.Entry<TimeWindow, Map<Integer, ColumnTable>> e : tables.entrySet()) {
+            for (Map.Entry<Integer, ColumnTable> se : e.getValue().entrySet()) {
+                ColumnTable tb = se.getValue();
+                for (int o = tb.nextRow(0); o >= 0; o = tb.nextRow(tb.after(o))) {
+                    @SuppressWarnings("unchecked")
+                    K key = (K) Long.valueOf(tb.keyAt(o));
+                    sliceState.put(se.getKey(), e.getKey(), key, c.accumulatorOf(tb.rows(), o + 1));
+                }
+            }
+        }
+        tables.clear();
+        table = null;
+        tableWindow = null;
+        columnEntries = 0;
+    }
+
+    /** Column mode: drops the table of a purged window, remembering its size for the next one. */
+    private void dropTable(TimeWindow s) {
+        Map<Integer, ColumnTable> byShard = tables.remove(s);
+        if (byShard != null) {
+            int largest = 0;
+            for (ColumnTable tb : byShard.values()) {
+                columnEntries -= tb.size();
+                largest = Math.max(largest, tb.size());
+            }
+            tableHint = Math.max(16, largest);
+        }
+        table = null;
+        tableWindow = null;
     }
 
     /** Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs. */
@@ -328,6 +531,10 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
         live.clear();
         lastLive = null;
+        tables.clear();
+        table = null;
+        tableWindow = null;
+        columnEntries = 0;
     }
 
     /**
@@ -445,6 +652,9 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         private int shardIdx;
         private int sliceIdx;
         private Iterator<Map.Entry<K, A>> entries;
+        /** Column mode: the table being fired and the offset of its next row to look at. */
+        private ColumnTable firingTable;
+        private int firingRow;
         private final Object[] aheadKeys = new Object[AHEAD];
         private final Object[] aheadResults = new Object[AHEAD];
         private int aheadNext;
@@ -466,18 +676,21 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                         for (int sh : sliceState.shards()) {
                             sliceState.removeNamespace(sh, s);
                         }
+                        if (columns != null) {
+                            dropTable(s);
+                        }
                         live.remove(s);
                         lastLive = null;
                     }
                     forwardWatermark(watermarkToForward);
-                    metrics.stateEntries(sliceState.size());
+                    metrics.stateEntries(sliceState.size() + columnEntries);
                     return false;
                 }
                 TimeWindow w = toFire.get(windowIdx);
                 if (slices == null) {
                     slices = new ArrayList<>(live.subSet(new TimeWindow(w.start(), w.start() + slice),
                             new TimeWindow(w.end(), w.end() + slice)));
-                    shards = sliceState.shards();
+                    shards = columns != null ? tableShards(w) : sliceState.shards();
                     shardIdx = 0;
                     sliceIdx = 0;
                 }
@@ -487,6 +700,13 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                     continue;
                 }
                 int shard = shards[shardIdx];
+                if (size == slice && columns != null) {
+                    if (emitColumns(shard, w)) {
+                        return true;
+                    }
+                    shardIdx++;
+                    continue;
+                }
                 if (size == slice) {
                     // tumbling: the window's one slice is its accumulator (purged right after), so
                     // its entries are the results, without a lookup per key
@@ -518,6 +738,29 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 shardIdx++;
                 continue;
             }
+        }
+
+        /**
+         * Column mode, tumbling: emits the result of the next row of the window's table.
+         * @return {@code false} when the rows are exhausted
+         */
+        private boolean emitColumns(int shard, TimeWindow w) {
+            ColumnTable tb = firingTable;
+            if (tb == null) {
+                tb = tables.get(w).get(shard);
+                firingTable = tb;
+                firingRow = 0;
+            }
+            int o = tb.nextRow(firingRow);
+            if (o < 0) {
+                firingTable = null;
+                return false;
+            }
+            firingRow = tb.after(o);
+            @SuppressWarnings("unchecked")
+            K key = (K) Long.valueOf(tb.keyAt(o));
+            emitSliced(shard, key, w, columns.resultOf(tb.rows(), o + 1));
+            return true;
         }
 
         /**
