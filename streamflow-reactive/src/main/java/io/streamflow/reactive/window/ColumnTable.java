@@ -78,11 +78,13 @@ final class ColumnTable {
     }
 
     /**
-     * Reads the first row {@code key}'s lookup will read, so that its cache miss starts now.
-     * @return the key found there, for the caller to keep (or the read may be optimised away)
+     * Reads the first row {@code key}'s lookup will read, its first and last {@code long} (a row
+     * may straddle two cache lines), so that their cache misses start now.
+     * @return a sum of what it read, for the caller to keep (or the reads may be optimised away)
      */
     long touch(long key) {
-        return rows[(spread(key) & mask) * stride];
+        int o = (spread(key) & mask) * stride;
+        return rows[o] + rows[o + stride - 1];
     }
 
     /**

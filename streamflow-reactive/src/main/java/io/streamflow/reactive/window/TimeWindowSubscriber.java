@@ -90,6 +90,8 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
     private TimeWindow tableWindow;
     private int tableShard;
     private ColumnTable table;
+    /** Column mode: the tables of {@link #tableWindow}, by shard. */
+    private Map<Integer, ColumnTable> tableShards;
     /** Column mode: keys of the last purged table, the size a new table starts with. */
     private int tableHint = 16;
     /** Column mode: rows in all tables. */
@@ -308,10 +310,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             table = tb;
             tableWindow = w;
             tableShard = shard;
+            tableShards = byShard;
         }
         long k = (Long) key;
         int o = tb.find(k);
-        if (o < 0 && sharded && inOtherShard(w, shard, k)) {
+        if (o < 0 && sharded && tableShards.size() > 1 && inOtherShard(tableShards, shard, k)) {
             throw keyInTwoShards(key, shard);
         }
         long[] rows = tb.rows();
@@ -379,14 +382,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
     }
 
-    /** Column mode: whether a table of another shard of the window holds the key. */
-    private boolean inOtherShard(TimeWindow w, int shard, long key) {
-        Map<Integer, ColumnTable> byShard = tables.get(w);
-        if (byShard.size() > 1) {
-            for (Map.Entry<Integer, ColumnTable> e : byShard.entrySet()) {
-                if (e.getKey() != shard && e.getValue().find(key) >= 0) {
-                    return true;
-                }
+    /** Column mode: whether the table of another shard (of one window) holds the key. */
+    private static boolean inOtherShard(Map<Integer, ColumnTable> byShard, int shard, long key) {
+        for (Map.Entry<Integer, ColumnTable> e : byShard.entrySet()) {
+            if (e.getKey() != shard && e.getValue().find(key) >= 0) {
+                return true;
             }
         }
         return false;
@@ -416,6 +416,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         tables.clear();
         table = null;
         tableWindow = null;
+        tableShards = null;
         columnEntries = 0;
     }
 
@@ -432,6 +433,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         }
         table = null;
         tableWindow = null;
+        tableShards = null;
     }
 
     /** Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs. */
@@ -534,6 +536,7 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         tables.clear();
         table = null;
         tableWindow = null;
+        tableShards = null;
         columnEntries = 0;
     }
 
