@@ -48,39 +48,54 @@ public final class Aggregations {
         boolean present;
     }
 
+    /** A sum of {@code long}s, as a {@link LongAcc} or one column: what {@link #count()} and {@link #sumLong} share. */
+    private abstract static class LongSum<V> extends ColumnAggregate<V, LongAcc, Long> {
+        LongSum() {
+            super(1);
+        }
+
+        /** @return what {@code v} adds to the sum */
+        abstract long term(V v);
+
+        void addTo(long[] rows, int at, V value) {
+            long x = term(value); // first: a failing field leaves the row as it was
+            rows[at] += x;
+        }
+
+        Long resultOf(long[] rows, int at) {
+            return rows[at];
+        }
+
+        LongAcc accumulatorOf(long[] rows, int at) {
+            LongAcc a = new LongAcc();
+            a.value = rows[at];
+            return a;
+        }
+
+        public LongAcc createAccumulator() {
+            return new LongAcc();
+        }
+
+        public LongAcc add(LongAcc a, V v) {
+            a.value += term(v);
+            return a;
+        }
+
+        public LongAcc merge(LongAcc a, LongAcc b) {
+            a.value += b.value;
+            return a;
+        }
+
+        public Long result(LongAcc a) {
+            return a.value;
+        }
+    }
+
     /** Number of records. */
     public static <V> AggregateFunction<V, LongAcc, Long> count() {
-        return new ColumnAggregate<>(1) {
-            void addTo(long[] rows, int at, V value) {
-                rows[at]++;
-            }
-
-            Long resultOf(long[] rows, int at) {
-                return rows[at];
-            }
-
-            LongAcc accumulatorOf(long[] rows, int at) {
-                LongAcc a = new LongAcc();
-                a.value = rows[at];
-                return a;
-            }
-
-            public LongAcc createAccumulator() {
-                return new LongAcc();
-            }
-
-            public LongAcc add(LongAcc a, V v) {
-                a.value++;
-                return a;
-            }
-
-            public LongAcc merge(LongAcc a, LongAcc b) {
-                a.value += b.value;
-                return a;
-            }
-
-            public Long result(LongAcc a) {
-                return a.value;
+        return new LongSum<>() {
+            long term(V v) {
+                return 1;
             }
 
             public String toString() {
@@ -92,38 +107,9 @@ public final class Aggregations {
     /** Sum of a long field. */
     public static <V> AggregateFunction<V, LongAcc, Long> sumLong(ToLongFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
-        return new ColumnAggregate<>(1) {
-            void addTo(long[] rows, int at, V value) {
-                long x = field.applyAsLong(value);
-                rows[at] += x;
-            }
-
-            Long resultOf(long[] rows, int at) {
-                return rows[at];
-            }
-
-            LongAcc accumulatorOf(long[] rows, int at) {
-                LongAcc a = new LongAcc();
-                a.value = rows[at];
-                return a;
-            }
-
-            public LongAcc createAccumulator() {
-                return new LongAcc();
-            }
-
-            public LongAcc add(LongAcc a, V v) {
-                a.value += field.applyAsLong(v);
-                return a;
-            }
-
-            public LongAcc merge(LongAcc a, LongAcc b) {
-                a.value += b.value;
-                return a;
-            }
-
-            public Long result(LongAcc a) {
-                return a.value;
+        return new LongSum<>() {
+            long term(V v) {
+                return field.applyAsLong(v);
             }
         };
     }

@@ -166,7 +166,7 @@ class ColumnWindowsTest {
         boolean fused = huge || rnd.nextBoolean();
 
         // keys: Long, with the special ones, each bound to one partition
-        int nKeys = huge ? 33_000 + rnd.nextInt(7000) : big ? 5000 + rnd.nextInt(3000) : (int) pick(rnd, 1, 2, 5, 20, 200);
+        int nKeys = huge ? 40_000 + rnd.nextInt(5000) : big ? 5000 + rnd.nextInt(3000) : (int) pick(rnd, 1, 2, 5, 20, 200);
         java.util.LinkedHashSet<Object> keySet = new java.util.LinkedHashSet<>();
         for (long k : new long[] {0, -1, Long.MIN_VALUE, Long.MAX_VALUE, 1}) {
             if (keySet.size() < nKeys && rnd.nextInt(3) != 0) {
