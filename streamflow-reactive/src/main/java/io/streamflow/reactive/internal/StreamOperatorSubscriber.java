@@ -103,7 +103,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private int aheadBatch;
     private int aheadHead;
     private int aheadCount;
-    /** The last input in the ring stops further read-ahead until the ring is empty. */
+    /** The last input of the batch stops further read-ahead until the batch has been processed. */
     private boolean aheadHold;
     /** Upstream ended or failed ({@link #aheadError}) while reading ahead: nothing more is pulled. */
     private boolean aheadDone;
@@ -534,7 +534,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     }
 
     /**
-     * The next input from the read-ahead ring, after topping it up from the fused upstream;
+     * The next input of the read-ahead batch, pulling the next batch from the fused upstream when it is empty;
      * {@code null} at the end of input. An upstream failure met while reading ahead is thrown once
      * the inputs pulled before it are taken.
      */
@@ -563,7 +563,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
         return v;
     }
 
-    /** Pulls the next batch into the empty ring. */
+    /** Pulls the next batch into the empty {@link #ahead}. */
     private void fillAhead(Object[] q) {
         int n = aheadBatch;
         while (aheadCount < n && !aheadHold && !aheadDone) {
