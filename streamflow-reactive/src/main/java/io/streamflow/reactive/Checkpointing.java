@@ -130,6 +130,13 @@ public final class Checkpointing implements AutoCloseable {
     private final Map<Long, Map<Integer, Long>> positionsById = new ConcurrentHashMap<>();
     private volatile Map<Integer, Long> finalPositions;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean acceptRedelivery;
+    /**
+     * After a fallback: positions at which the source injects a barrier while the pipeline replays
+     * what a sink already holds (guarded by {@code lock}); no other checkpoint is taken meanwhile.
+     */
+    private List<Map<Integer, Long>> catchUpTargets = List.of();
+    private boolean catchingUp;
 
     private record Waiter(long id, Sinks.One<Long> sink) {
     }
@@ -138,6 +145,7 @@ public final class Checkpointing implements AutoCloseable {
         this.directory = b.directory;
         this.interval = b.interval;
         this.scheduler = b.scheduler;
+        this.acceptRedelivery = b.acceptRedelivery;
         MeterRegistry registry = b.registry;
         Counter fallbacks = Counter.builder("streamflow.checkpoint.restore.fallbacks")
                 .description("latest checkpoints that failed verification, so the previous one was restored")
@@ -260,20 +268,98 @@ public final class Checkpointing implements AutoCloseable {
      * The end of a checkpointed pipeline: records are formatted with {@code format} into the outbox
      * of the coming checkpoint and delivered to {@code sink} once it is durable; a barrier commits
      * the checkpoint; completion commits a last checkpoint with the final source positions. Apply
-     * it with {@code elements().as(...)}. Late records and dead letters that reach it were not
-     * routed ({@link EventStream#onLateData}, {@link EventStream#onDeadLetter}) and are logged.
+     * it with {@code elements().as(...)}.
+     * <p>
+     * Late records and dead letters that reach it go, exactly-once like the records, to the sinks
+     * given with {@link CheckpointedSink#lateRecords} and {@link CheckpointedSink#deadLetters};
+     * without one they are logged (they were counted where they were produced). Side outputs routed
+     * earlier with {@link EventStream#onLateData} or {@link EventStream#onDeadLetter} do not reach
+     * it, and their handlers are at-least-once.
      */
-    public <K, V, T> Function<Flux<StreamElement<K, V>>, Mono<Void>> sink(
-            OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format) {
+    public <K, V, T> CheckpointedSink<K, V> sink(OutboxSink<T> sink,
+                                                 Function<? super StreamRecord<K, V>, ? extends T> format) {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(format, "format");
-        return elements -> Mono.defer(() -> {
-            SinkRun<K, V, T> run = new SinkRun<>(sink, format);
-            return Mono.fromRunnable(run::deliverCommitted)
+        return new CheckpointedSink<>(this, new Channel<>(CheckpointStore.MAIN, "records", sink, format), null, null);
+    }
+
+    /**
+     * The end of a checkpointed pipeline (see {@link Checkpointing#sink}): an immutable value, each
+     * {@code with} method returns a copy. Apply it with {@code elements().as(...)}; the
+     * {@code Mono} completes when the input completed and its last checkpoint is durable and
+     * delivered.
+     *
+     * @param <K> key type of the records
+     * @param <V> value type of the records
+     */
+    public static final class CheckpointedSink<K, V> implements Function<Flux<StreamElement<K, V>>, Mono<Void>> {
+        private final Checkpointing owner;
+        private final Channel<?> records;
+        private final Channel<?> late;
+        private final Channel<?> deadLetters;
+
+        private CheckpointedSink(Checkpointing owner, Channel<?> records, Channel<?> late, Channel<?> deadLetters) {
+            this.owner = owner;
+            this.records = records;
+            this.late = late;
+            this.deadLetters = deadLetters;
+        }
+
+        /**
+         * Delivers the late records that reach this sink to {@code sink}, formatted with
+         * {@code format}, through the same checkpoints as the records: exactly-once with an
+         * idempotent {@link OutboxSink} such as {@link StreamSinks#exactlyOnceFiles}.
+         */
+        public <T> CheckpointedSink<K, V> lateRecords(OutboxSink<T> sink,
+                                                      Function<? super LateRecord<?, ?>, ? extends T> format) {
+            Objects.requireNonNull(sink, "sink");
+            Objects.requireNonNull(format, "format");
+            return new CheckpointedSink<>(owner, records, new Channel<>(CheckpointStore.LATE, "late records", sink,
+                    format), deadLetters);
+        }
+
+        /**
+         * Delivers the dead letters that reach this sink to {@code sink}, formatted with
+         * {@code format}, through the same checkpoints as the records: exactly-once with an
+         * idempotent {@link OutboxSink} such as {@link StreamSinks#exactlyOnceFiles}.
+         */
+        public <T> CheckpointedSink<K, V> deadLetters(OutboxSink<T> sink,
+                                                      Function<? super DeadLetter<?, ?>, ? extends T> format) {
+            Objects.requireNonNull(sink, "sink");
+            Objects.requireNonNull(format, "format");
+            return new CheckpointedSink<>(owner, records, late, new Channel<>(CheckpointStore.DEAD_LETTERS,
+                    "dead letters", sink, format));
+        }
+
+        /** Runs the pipeline's end on {@code elements}. */
+        @Override
+        public Mono<Void> apply(Flux<StreamElement<K, V>> elements) {
+            return owner.run(elements, new Channel<?>[]{records, late, deadLetters});
+        }
+    }
+
+    /** One output of a checkpointed sink: its outbox channel, sink and format. */
+    private record Channel<T>(int index, String what, OutboxSink<T> sink, Function<?, ? extends T> format) {
+
+        @SuppressWarnings("unchecked")
+        T format(Object element) {
+            T value = ((Function<Object, ? extends T>) format).apply(element);
+            if (value == null) {
+                throw new NullPointerException("the format of the checkpointed sink's " + what + " returned null for "
+                        + element);
+            }
+            return value;
+        }
+    }
+
+    private <K, V> Mono<Void> run(Flux<StreamElement<K, V>> elements, Channel<?>[] channels) {
+        return Mono.defer(() -> {
+            SinkRun<K, V> run = new SinkRun<>(channels);
+            return Mono.fromRunnable(run::start)
                     .subscribeOn(Schedulers.boundedElastic())
                     .thenMany(elements.publishOn(Schedulers.boundedElastic(), 256).doOnNext(run::accept))
                     .then(Mono.fromRunnable(run::finish).subscribeOn(Schedulers.boundedElastic()))
-                    .doFinally(s -> stopTicker())
+                    .doFinally(sig -> stopTicker())
                     .then();
         });
     }
@@ -352,7 +438,7 @@ public final class Checkpointing implements AutoCloseable {
     private void tick(boolean periodic) {
         Runnable wake;
         synchronized (lock) {
-            if (inFlight || source == null || source.wake == null || source.ended) {
+            if (inFlight || catchingUp || source == null || source.wake == null || source.ended) {
                 return;
             }
             if (!periodic && waiters.isEmpty() && !pressureDue) {
@@ -446,64 +532,289 @@ public final class Checkpointing implements AutoCloseable {
             finalPositions = Map.copyOf(positions);
             ended = true;
         }
+
+        @Override
+        public List<Map<Integer, Long>> catchUpTargets() {
+            synchronized (lock) {
+                return catchUpTargets;
+            }
+        }
+
+        @Override
+        public CheckpointBarrier<?, ?> catchUpBarrier() {
+            long id;
+            synchronized (lock) {
+                id = nextBarrierId++;
+                inFlight = true;
+            }
+            return Barriers.create(id, new CheckpointSignal(id));
+        }
+    }
+
+    /**
+     * Output a channel does not deliver while the pipeline replays after a fallback: what its sink
+     * already holds, up to the positions of its last delivery.
+     */
+    private static final class Suppressed {
+        final OutboxSink.Delivery last;
+        final Map<Integer, Long> target;
+        final long expectedRecords;
+        final long expectedFingerprint;
+        long records;
+        long fingerprint;
+
+        Suppressed(OutboxSink.Delivery last, Map<Integer, Long> target, long expectedRecords, long expectedFingerprint) {
+            this.last = last;
+            this.target = target;
+            this.expectedRecords = expectedRecords;
+            this.expectedFingerprint = expectedFingerprint;
+        }
     }
 
     /** One subscription of the sink: runs on a worker that may block, one element at a time. */
-    private final class SinkRun<K, V, T> {
-        private final OutboxSink<T> sink;
-        private final Function<? super StreamRecord<K, V>, ? extends T> format;
+    private final class SinkRun<K, V> {
+        private final Channel<?>[] channels;
+        /** Per channel: whether its sink keeps {@link OutboxSink.Delivery} records. */
+        private final boolean[] keeps = new boolean[CheckpointStore.CHANNELS];
+        /** Per channel: output replayed but not delivered, while catching up after a fallback. */
+        private final Suppressed[] suppressed = new Suppressed[CheckpointStore.CHANNELS];
         private final AtomicBoolean warned = new AtomicBoolean();
         /** Id of the checkpoint the next outbox record belongs to. */
         private long epoch;
         private boolean namesChecked;
 
-        SinkRun(OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format) {
-            this.sink = sink;
-            this.format = format;
+        SinkRun(Channel<?>[] channels) {
+            this.channels = channels;
+        }
+
+        /**
+         * Before the input is subscribed: finds out what the sinks already hold beyond the restored
+         * checkpoint (after a fallback), then delivers the outbox of committed checkpoints whose
+         * delivery may not have finished.
+         */
+        void start() {
             CheckpointRecord latest = store.latest();
-            this.epoch = latest == null ? 1 : latest.id() + 1;
+            long restoredId = latest == null ? 0 : latest.id();
+            String sourceName = source == null ? null : source.name;
+            Map<Integer, Long> from = latest == null || sourceName == null ? Map.of()
+                    : latest.positions().getOrDefault(sourceName, Map.of());
+            long maxId = Math.max(store.notedId(), restoredId);
+            boolean fellBack = store.notedId() > restoredId;
+            List<Map<Integer, Long>> targets = new ArrayList<>();
+            boolean endTarget = false;
+            for (Channel<?> c : channels) {
+                if (c == null) {
+                    continue;
+                }
+                Optional<List<OutboxSink.Delivery>> held;
+                try {
+                    held = c.sink().deliveries();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read what " + c.sink() + " already holds", e);
+                }
+                if (held.isEmpty()) {
+                    if (fellBack && !acceptRedelivery) {
+                        throw new IllegalStateException("checkpoint " + store.notedId() + " of " + directory
+                                + " was completed, but its state file holds only " + describe(restoredId) + " (see "
+                                + "the warnings above): the output of the lost checkpoints may already be in " + c.sink()
+                                + ", which does not keep delivery records (OutboxSink.deliveries), so replaying from "
+                                + describe(restoredId) + " could deliver those " + c.what() + " twice. Either restore "
+                                + "the checkpoint directory from a copy, or remove that output from the sink and start "
+                                + "again with Checkpointing.Builder.acceptRedeliveryAfterFallback(), or use a sink that "
+                                + "keeps delivery records, such as StreamSinks.exactlyOnceFiles");
+                    }
+                    if (fellBack) {
+                        LOG.warn("checkpoint directory {} fell back from checkpoint {} to {}: output of the lost "
+                                + "checkpoints is delivered again to {} (acceptRedeliveryAfterFallback)", directory,
+                                store.notedId(), describe(restoredId), c.sink());
+                    }
+                    continue;
+                }
+                keeps[c.index()] = true;
+                List<OutboxSink.Delivery> beyond = new ArrayList<>();
+                for (OutboxSink.Delivery d : held.get()) {
+                    maxId = Math.max(maxId, d.checkpointId());
+                    Map<Integer, Long> at = sourceName == null ? null : d.positions().get(sourceName);
+                    if (at != null && isBeyond(at, from)) {
+                        beyond.add(d);
+                    }
+                }
+                if (beyond.isEmpty()) {
+                    continue;
+                }
+                beyond.sort(java.util.Comparator.comparingLong(OutboxSink.Delivery::checkpointId));
+                OutboxSink.Delivery last = beyond.get(beyond.size() - 1);
+                Map<Integer, Long> target = new TreeMap<>(last.positions().get(sourceName));
+                long n = 0;
+                long fp = 0;
+                for (OutboxSink.Delivery d : beyond) {
+                    if (isBeyond(d.positions().get(sourceName), target) || d.endOfInput() && d != last) {
+                        throw new IllegalStateException(c.sink() + " holds delivery " + d + " after delivery " + last
+                                + " in input order: its deliveries are not from one run of this pipeline's input");
+                    }
+                    n += d.records();
+                    fp += d.fingerprint();
+                }
+                suppressed[c.index()] = new Suppressed(last, target, n, fp);
+                if (last.endOfInput()) {
+                    endTarget = true;
+                } else if (!targets.contains(target)) {
+                    targets.add(target);
+                }
+                LOG.warn("checkpoint directory {} restored {}, but {} already holds {} {} up to checkpoint {} "
+                        + "(positions {}): they are replayed without being delivered and checked against what it "
+                        + "holds before anything new is delivered", directory, describe(restoredId), c.sink(), n,
+                        c.what(), last.checkpointId(), target);
+            }
+            // catch-up barriers in input order (the positions of later deliveries are at or after earlier ones)
+            targets.sort((a, b) -> isBeyond(a, b) ? 1 : isBeyond(b, a) ? -1 : 0);
+            synchronized (lock) {
+                nextBarrierId = Math.max(nextBarrierId, maxId + 1);
+                epoch = nextBarrierId;
+                catchUpTargets = List.copyOf(targets);
+                catchingUp = !targets.isEmpty() || endTarget;
+            }
+            deliverCommitted();
+        }
+
+        private String describe(long id) {
+            return id == 0 ? "no checkpoint" : "checkpoint " + id;
         }
 
         /** Delivers the outbox of committed checkpoints whose delivery may not have finished. */
-        void deliverCommitted() {
-            for (Map.Entry<Long, List<Object>> e : store.outbox().entrySet()) {
-                deliver(e.getKey(), e.getValue());
+        private void deliverCommitted() {
+            TreeMap<Long, List<List<Object>>> pending = new TreeMap<>();
+            for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
+                for (Map.Entry<Long, List<Object>> e : store.outbox(c).entrySet()) {
+                    if (channels[c] == null) {
+                        throw new IllegalStateException("the outbox of checkpoint " + e.getKey() + " in " + directory
+                                + " holds " + e.getValue().size() + " " + CHANNEL_NAMES[c] + " to deliver, but this "
+                                + "pipeline's checkpointed sink has no sink for them: add it back (CheckpointedSink."
+                                + (c == CheckpointStore.LATE ? "lateRecords" : "deadLetters") + ") so that they are "
+                                + "not lost");
+                    }
+                    pending.computeIfAbsent(e.getKey(), k -> new ArrayList<>(java.util.Collections.nCopies(
+                            CheckpointStore.CHANNELS, (List<Object>) null))).set(c, e.getValue());
+                }
+            }
+            for (Map.Entry<Long, List<List<Object>>> e : pending.entrySet()) {
+                long id = e.getKey();
+                CheckpointRecord rec = store.record(id);
+                Map<String, Map<Integer, Long>> positions = rec == null ? Map.of() : rec.positions();
+                deliver(id, positions, store.isEndOfInput(id), e.getValue());
+            }
+        }
+
+        /** Delivers checkpoint {@code id}'s outbox, channel by channel ({@code null}: none in that channel). */
+        private void deliver(long id, Map<String, Map<Integer, Long>> positions, boolean endOfInput,
+                             List<List<Object>> outputs) {
+            for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
+                List<Object> records = outputs.get(c);
+                if (records == null || channels[c] == null) {
+                    continue;
+                }
+                deliverChannel(channels[c], id, positions, endOfInput, records);
+                store.removeOutbox(c, id);
             }
         }
 
         @SuppressWarnings("unchecked")
-        private void deliver(long id, List<Object> records) {
+        private <T> void deliverChannel(Channel<T> c, long id, Map<String, Map<Integer, Long>> positions,
+                                        boolean endOfInput, List<Object> records) {
+            long fp = 0;
+            if (keeps[c.index()]) {
+                for (Object r : records) {
+                    fp += store.fingerprint(r);
+                }
+            }
             try {
-                sink.deliver(id, (List<T>) records);
+                c.sink().deliver(new OutboxSink.Delivery(id, positions, records.size(), fp, endOfInput),
+                        (List<T>) records);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot deliver the output of checkpoint " + id + " (it stays in the "
-                        + "outbox of " + directory + " and is delivered again after a restart)", e);
+                throw new UncheckedIOException("cannot deliver the " + c.what() + " of checkpoint " + id + " to "
+                        + c.sink() + " (they stay in the outbox of " + directory + " and are delivered again after a "
+                        + "restart)", e);
             }
-            store.removeOutbox(id);
         }
 
-        @SuppressWarnings("unchecked")
         void accept(StreamElement<K, V> e) {
             if (e instanceof StreamRecord<K, V> r) {
-                T value = format.apply(r);
-                if (value == null) {
-                    throw new NullPointerException("sink format returned null for " + r);
-                }
-                store.appendOutbox(epoch, value);
+                output(channels[CheckpointStore.MAIN], r);
             } else if (e instanceof CheckpointBarrier<K, V> b) {
                 Map<Integer, Long> positions = positionsById.remove(b.id());
                 if (positions == null) {
                     throw new IllegalStateException("barrier " + b.id() + " reached the sink but no checkpointed "
                             + "source injected it: use Checkpointing.source(...) as the pipeline's source");
                 }
-                checkpoint(b.id(), positions, Barriers.signal(b));
+                for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
+                    Suppressed s = suppressed[c];
+                    if (s != null && !s.last.endOfInput() && s.target.equals(new TreeMap<>(positions))) {
+                        verify(c, s);
+                    }
+                }
+                checkpoint(b.id(), positions, Barriers.signal(b), false);
+                endCatchUpIfDone();
             } else if (e instanceof LateRecord<?, ?> || e instanceof DeadLetter<?, ?>) {
-                if (warned.compareAndSet(false, true)) {
-                    LOG.warn("{} reached the checkpointed sink with no handler (route side outputs with onLateData/"
-                            + "onDeadLetter); further ones are logged at debug", e);
+                int c = e instanceof LateRecord<?, ?> ? CheckpointStore.LATE : CheckpointStore.DEAD_LETTERS;
+                if (channels[c] != null) {
+                    output(channels[c], e);
+                } else if (warned.compareAndSet(false, true)) {
+                    LOG.warn("{} reached the checkpointed sink with no sink for it (give one with CheckpointedSink."
+                            + "lateRecords/deadLetters, or route it with onLateData/onDeadLetter); further ones are "
+                            + "logged at debug", e);
                 } else if (LOG.isDebugEnabled()) {
                     LOG.debug("unrouted side output at the checkpointed sink: {}", e);
                 }
+            }
+        }
+
+        private void output(Channel<?> c, Object element) {
+            Object value = c.format(element);
+            Suppressed s = suppressed[c.index()];
+            if (s != null) {
+                s.records++;
+                s.fingerprint += store.fingerprint(value);
+                return;
+            }
+            store.appendOutbox(c.index(), epoch, value);
+        }
+
+        /** The replay reached the positions of the last delivery of channel {@code c}: it must match. */
+        private void verify(int c, Suppressed s) {
+            suppressed[c] = null;
+            if (s.records == s.expectedRecords && s.fingerprint == s.expectedFingerprint) {
+                LOG.info("checkpoint directory {}: the replay up to checkpoint {} (positions {}) produced exactly the "
+                                + "{} {} that {} holds; delivering from here on", directory, s.last.checkpointId(),
+                        s.target, s.records, channels[c].what(), channels[c].sink());
+                return;
+            }
+            throw new IllegalStateException("after restoring " + describe(store.latest() == null ? 0
+                    : store.latest().id()) + " of " + directory + " the pipeline replayed its input up to the positions "
+                    + s.target + " of checkpoint " + s.last.checkpointId() + ", whose " + channels[c].what() + " "
+                    + channels[c].sink() + " already holds: the replay produced " + s.records + " " + channels[c].what()
+                    + " (fingerprint " + Long.toHexString(s.fingerprint) + "), the sink holds " + s.expectedRecords
+                    + " (fingerprint " + Long.toHexString(s.expectedFingerprint) + "). The output depends on more than "
+                    + "the input (processing-time triggers, periodic watermarks or idleness timeouts), or the input or "
+                    + "the pipeline changed, so going on would deliver results twice or lose them; nothing was "
+                    + "delivered. Restore the checkpoint directory from a copy, or remove from the sink the output of "
+                    + "the checkpoints after " + describe(store.latest() == null ? 0 : store.latest().id())
+                    + " (for exactlyOnceFiles: the part-<id>.txt and .part-<id>.delivery files with higher ids) and "
+                    + "start again");
+        }
+
+        private void endCatchUpIfDone() {
+            for (Suppressed s : suppressed) {
+                if (s != null) {
+                    return;
+                }
+            }
+            boolean wasCatchingUp;
+            synchronized (lock) {
+                wasCatchingUp = catchingUp;
+                catchingUp = false;
+            }
+            if (wasCatchingUp) {
+                tick(false); // checkpoints asked for meanwhile
             }
         }
 
@@ -520,16 +831,35 @@ public final class Checkpointing implements AutoCloseable {
             if (positions == null) {
                 positions = Map.of();
             }
+            for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
+                Suppressed s = suppressed[c];
+                if (s == null) {
+                    continue;
+                }
+                if (s.last.endOfInput() && s.target.equals(new TreeMap<>(positions))) {
+                    verify(c, s);
+                } else {
+                    throw new IllegalStateException("after restoring " + describe(store.latest() == null ? 0
+                            : store.latest().id()) + " of " + directory + " the input ended at positions " + positions
+                            + " without reaching the positions " + s.target + " of checkpoint "
+                            + s.last.checkpointId() + (s.last.endOfInput() ? " (the end of the input then)" : "")
+                            + ", whose " + channels[c].what() + " " + channels[c].sink() + " already holds: the input "
+                            + "changed since, so the output cannot be matched; nothing was delivered. Restore the "
+                            + "input, or remove from the sink the output of the checkpoints after that one and start "
+                            + "again");
+                }
+            }
             long id;
             synchronized (lock) {
                 id = Math.max(epoch, nextBarrierId);
                 nextBarrierId = id + 1;
                 inFlight = true;
+                catchingUp = false;
             }
-            checkpoint(id, positions, null);
+            checkpoint(id, positions, null, true);
         }
 
-        private void checkpoint(long id, Map<Integer, Long> positions, CheckpointSignal signal) {
+        private void checkpoint(long id, Map<Integer, Long> positions, CheckpointSignal signal, boolean endOfInput) {
             long t0 = System.nanoTime();
             if (!namesChecked) {
                 namesChecked = true;
@@ -544,7 +874,7 @@ public final class Checkpointing implements AutoCloseable {
                     // stateful operators go on as soon as the commit has fixed its version: what they
                     // change after that belongs to the next checkpoint. They are woken on another
                     // thread, so that their work does not run inside the commit.
-                    store.commit(id, System.currentTimeMillis(), byName, () -> {
+                    store.commit(id, scheduler.now(TimeUnit.MILLISECONDS), byName, endOfInput, () -> {
                         pauseTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                         if (signal != null) {
                             Schedulers.boundedElastic().schedule(signal::done);
@@ -568,11 +898,21 @@ public final class Checkpointing implements AutoCloseable {
             duration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             completed.increment();
             store.compact(compactBytes); // while the operators go on; the next checkpoint writes what it moved
-            for (Map.Entry<Long, List<Object>> e : store.outbox().entrySet()) {
-                deliver(e.getKey(), e.getValue());
-            }
+            deliverCommitted();
             checkpointDone(id, true);
         }
+    }
+
+    private static final String[] CHANNEL_NAMES = {"records", "late records", "dead letters"};
+
+    /** @return whether {@code a} is past {@code b} in some partition (a partition absent from {@code b}: -1) */
+    private static boolean isBeyond(Map<Integer, Long> a, Map<Integer, Long> b) {
+        for (Map.Entry<Integer, Long> e : a.entrySet()) {
+            if (e.getValue() > b.getOrDefault(e.getKey(), -1L)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Hands out each operator's state once per run and checks restored state is claimed. */
@@ -643,6 +983,7 @@ public final class Checkpointing implements AutoCloseable {
         private MeterRegistry registry = new SimpleMeterRegistry();
         private String pipeline = "default";
         private final Map<Class<?>, StateCodec<?>> codecs = new LinkedHashMap<>();
+        private boolean acceptRedelivery;
 
         private Builder(Path directory) {
             this.directory = Objects.requireNonNull(directory, "directory");
@@ -691,6 +1032,18 @@ public final class Checkpointing implements AutoCloseable {
         /** Serialises state values of {@code type} (neither a record, an enum nor a built-in type) with {@code codec}. */
         public <T> Builder codec(Class<T> type, StateCodec<T> codec) {
             codecs.put(Objects.requireNonNull(type, "type"), Objects.requireNonNull(codec, "codec"));
+            return this;
+        }
+
+        /**
+         * Lets a pipeline start after its store fell back to an older checkpoint (the latest ones
+         * were damaged or lost) although a sink without delivery records
+         * ({@link OutboxSink#deliveries()}) may already hold the output of the lost checkpoints,
+         * which is then delivered again: at-least-once for that output. Without it such a pipeline
+         * refuses to start. Sinks that keep delivery records stay exactly-once either way.
+         */
+        public Builder acceptRedeliveryAfterFallback() {
+            this.acceptRedelivery = true;
             return this;
         }
 

@@ -2,6 +2,9 @@ package io.streamflow.reactive;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A sink that receives its output one checkpoint at a time, only once that checkpoint is durable
@@ -15,6 +18,17 @@ import java.util.List;
  * the id through a temporary file and an atomic rename; a transactional sink tags its
  * transaction with the id.
  * <p>
+ * <b>Fallbacks.</b> When the latest checkpoints are lost (a damaged or deleted state file, a
+ * deleted checkpoint directory), the pipeline restores an older checkpoint, or none, and replays
+ * its input from there; the output of the lost checkpoints may already be delivered. A sink that
+ * keeps a {@link Delivery} record with each delivery, atomically with the records, and lists them
+ * in {@link #deliveries()} lets the pipeline go on exactly-once: it replays the input up to the
+ * positions of the last delivery without delivering, checks that the replay produced exactly what
+ * the sink holds (same number of records, same fingerprint), and only then goes on delivering
+ * under new checkpoint ids. {@link StreamSinks#exactlyOnceFiles} keeps them. A sink that does not
+ * keep them makes a pipeline whose store fell back refuse to start, since it could deliver results
+ * twice (see {@link Checkpointing.Builder#acceptRedeliveryAfterFallback()}).
+ * <p>
  * Calls are made one at a time, in increasing id order, on a thread that may block.
  *
  * @param <T> the record type kept in the outbox; it must be serialisable by the state store
@@ -27,6 +41,62 @@ public interface OutboxSink<T> {
     /**
      * Delivers the output of checkpoint {@code checkpointId} (possibly empty). Throwing fails the
      * pipeline; the records stay in the outbox and are delivered again after a restart.
+     *
+     * @throws IOException when the output cannot be written; the pipeline fails and a restart
+     *                     delivers the same checkpoint again
      */
     void deliver(long checkpointId, List<T> records) throws IOException;
+
+    /**
+     * Delivers the output of one checkpoint together with its {@link Delivery} record. This is
+     * what the pipeline calls. A sink that keeps deliveries stores {@code delivery} atomically
+     * with the records, so that {@link #deliveries()} lists it exactly when the records are there;
+     * by default the record is not kept and {@link #deliver(long, List)} is called.
+     *
+     * @throws IOException when the output cannot be written
+     */
+    default void deliver(Delivery delivery, List<T> records) throws IOException {
+        deliver(delivery.checkpointId(), records);
+    }
+
+    /**
+     * The {@link Delivery} records of the output this sink holds, in any order; empty when the sink
+     * does not keep them (the default). Called once when a pipeline starts, on a thread that may
+     * block.
+     *
+     * @throws IOException when the sink's records cannot be read; the pipeline does not start
+     */
+    default Optional<List<Delivery>> deliveries() throws IOException {
+        return Optional.empty();
+    }
+
+    /**
+     * What one delivered checkpoint stood for, kept by a sink with its output.
+     *
+     * @param checkpointId the checkpoint's id
+     * @param positions    source name → partition → position of the last input record whose
+     *                     output is in this delivery or an earlier one
+     * @param records      number of records delivered
+     * @param fingerprint  order-independent fingerprint of the records (a sum of 64-bit hashes of
+     *                     their encoded form), so that a replay can be checked against them
+     * @param endOfInput   whether this was the last checkpoint of a finished input, taken after the
+     *                     end-of-input watermark fired every window
+     */
+    record Delivery(long checkpointId, Map<String, Map<Integer, Long>> positions, long records, long fingerprint,
+                    boolean endOfInput) {
+
+        /** Validates and copies the positions. */
+        public Delivery {
+            if (checkpointId < 0) {
+                throw new IllegalArgumentException("checkpoint id must be >= 0, was " + checkpointId);
+            }
+            if (records < 0) {
+                throw new IllegalArgumentException("records must be >= 0, was " + records);
+            }
+            Objects.requireNonNull(positions, "positions");
+            java.util.TreeMap<String, Map<Integer, Long>> copy = new java.util.TreeMap<>();
+            positions.forEach((source, p) -> copy.put(source, Map.copyOf(new java.util.TreeMap<>(p))));
+            positions = java.util.Collections.unmodifiableMap(copy);
+        }
+    }
 }

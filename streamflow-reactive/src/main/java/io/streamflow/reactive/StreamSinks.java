@@ -79,34 +79,17 @@ public final class StreamSinks {
      * checkpoint is durable; then the directory is forced too. Delivering a checkpoint again after
      * a crash rewrites the same part with the same lines, so the concatenation of the parts in name
      * order holds every result exactly once. Checkpoints without output write no part.
+     * <p>
+     * Before each part, its {@link OutboxSink.Delivery} record (checkpoint id, source positions,
+     * number of lines, fingerprint) is written the same way to {@code .part-<id>.delivery}: a part
+     * counts as delivered when both are there. With them a pipeline whose checkpoint store fell
+     * back to an older checkpoint (or lost its directory) stays exactly-once: it replays up to the
+     * positions of the last part without writing, checks that the replay gave the same lines, and
+     * goes on under new ids. Remove a part and its record together, if at all; output that is no
+     * longer there is written again after such a fallback.
      */
     public static OutboxSink<String> exactlyOnceFiles(Path directory) {
-        Objects.requireNonNull(directory, "directory");
-        return (id, lines) -> {
-            if (lines.isEmpty()) {
-                return;
-            }
-            Files.createDirectories(directory);
-            String name = String.format("part-%020d.txt", id);
-            Path tmp = directory.resolve("." + name + ".tmp");
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
-                    StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-                 java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(
-                         java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8), 64 * 1024)) {
-                for (String line : lines) {
-                    w.write(line);
-                    w.write('\n');
-                }
-                w.flush();
-                ch.force(true);
-            }
-            Files.move(tmp, directory.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            try (java.nio.channels.FileChannel dir = java.nio.channels.FileChannel.open(directory,
-                    StandardOpenOption.READ)) {
-                dir.force(true);
-            }
-        };
+        return new io.streamflow.reactive.internal.ExactlyOnceFileSink(directory);
     }
 
     private static void write(BufferedWriter w, String line, Path file) {

@@ -39,6 +39,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     private final SourceCheckpointing checkpointing;
     private final OperatorScalars scalars;
     private volatile boolean barrierWake;
+    /** After a fallback: positions at which to inject catch-up barriers; see {@link #catchUp}. */
+    private java.util.List<Map<Integer, Long>> catchUpTargets;
+    private int nextCatchUp;
 
     WatermarkAssigner(CoreSubscriber<? super StreamElement<K, V>> actual, WatermarkStrategy<K, V> strategy) {
         this(actual, strategy, null);
@@ -82,6 +85,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         startedAt = scheduler.now(TimeUnit.MILLISECONDS);
         if (checkpointing != null) {
             restore();
+            catchUpTargets = checkpointing.catchUpTargets();
             checkpointing.attach(() -> {
                 barrierWake = true;
                 signalTimer();
@@ -165,6 +169,42 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     @Override
     protected void onInput(StreamRecord<K, V> record) {
+        process(record);
+        if (catchUpTargets != null && nextCatchUp < catchUpTargets.size()) {
+            catchUp(record);
+        }
+    }
+
+    /**
+     * After a fallback, while the pipeline replays output a sink already holds: injects a barrier
+     * when the positions reach the next target, right after the record and its watermark, where
+     * the original run's barrier was.
+     */
+    private void catchUp(StreamRecord<K, V> record) {
+        Map<Integer, Long> target = catchUpTargets.get(nextCatchUp);
+        boolean reached = true;
+        for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
+            long at = e.getValue().position;
+            long to = target.getOrDefault(e.getKey(), -1L);
+            if (at > to) {
+                throw new IllegalStateException("after a checkpoint fallback the source '"
+                        + checkpointing.sourceName() + "' replayed " + record.origin() + ", past the positions " + target
+                        + " up to which a sink already holds the output: the input changed since (or its partitions "
+                        + "are read in another order), so that output cannot be matched; nothing was delivered");
+            }
+            reached &= at == to;
+        }
+        for (Map.Entry<Integer, Long> e : target.entrySet()) {
+            Partition p = partitions.get(e.getKey());
+            reached &= (p == null ? -1 : p.position) == e.getValue();
+        }
+        if (reached) {
+            nextCatchUp++;
+            injectBarrier(checkpointing.catchUpBarrier());
+        }
+    }
+
+    private void process(StreamRecord<K, V> record) {
         metrics.recordIn();
         long ts;
         try {

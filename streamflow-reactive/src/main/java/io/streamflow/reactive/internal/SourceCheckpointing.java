@@ -32,4 +32,15 @@ public interface SourceCheckpointing {
 
     /** Upstream completed: the positions after every record. */
     void endOfInput(Map<Integer, Long> positions);
+
+    /**
+     * Positions at which to inject a barrier, in input order, while the pipeline replays output a
+     * sink already holds after a fallback (empty: none). Read when the operator starts. A barrier
+     * goes right after the record (and its watermark) that brings every partition to the target,
+     * as a barrier of the original run did; a record past a target is an error.
+     */
+    java.util.List<Map<Integer, Long>> catchUpTargets();
+
+    /** @return the barrier to inject at the catch-up target just reached */
+    CheckpointBarrier<?, ?> catchUpBarrier();
 }

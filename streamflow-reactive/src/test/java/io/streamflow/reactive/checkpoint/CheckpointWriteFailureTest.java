@@ -54,7 +54,7 @@ class CheckpointWriteFailureTest {
         CrashPipeline.run(input, dir.resolve("ck-measure"), dir.resolve("out-measure"), 5, r -> { });
         long total = plenty - DiskFullFileSystem.budget.get();
         assertThat(total).as("bytes a whole run writes").isGreaterThan(100_000);
-        assertThat(results(dir.resolve("out-measure"))).isEqualTo(expected);
+        assertThat(results(dir.resolve("out-measure").resolve("results"))).isEqualTo(expected);
         // (checkpoints come every 5 ms of wall time, so what a run writes varies: the last point stays well inside it)
         for (double fraction : new double[] {0.03, 0.1, 0.2, 0.35}) {
             long budget = (long) (total * fraction);
@@ -75,13 +75,14 @@ class CheckpointWriteFailureTest {
             String message = cause.getMessage();
             long failedId = Long.parseLong(message.substring("checkpoint ".length(),
                     message.indexOf(' ', "checkpoint ".length())));
-            assertThat(output.resolve(String.format("part-%020d.txt", failedId))).doesNotExist();
-            Map<String, Long> partial = results(output);
+            assertThat(output.resolve("results").resolve(String.format("part-%020d.txt", failedId))).doesNotExist();
+            Map<String, Long> partial = results(output.resolve("results"));
             assertThat(expected).containsAllEntriesOf(partial);
 
             DiskFullFileSystem.budget.set(Long.MAX_VALUE);
             CrashPipeline.run(input, checkpoints, output, 5, r -> { });
-            assertThat(results(output)).as("budget " + budget).isEqualTo(expected);
+            assertThat(results(output.resolve("results"))).as("budget " + budget).isEqualTo(expected);
+            CrashOutput.check("disk full after " + budget + " bytes", CrashOutput.expected(lines), CrashOutput.read(output));
         }
     }
 

@@ -58,19 +58,47 @@ public final class CheckpointStore implements AutoCloseable {
     private final MVStore store;
     private final DurableStateBackend backend;
     private final MVMap<byte[], Object> checkpoints;
-    private final MVMap<byte[], Object> outbox;
+    /** Ids of the checkpoints taken at the end of their input (after the end-of-input watermark). */
+    private final MVMap<byte[], Object> ends;
+    /** One outbox per output channel ({@link #MAIN}, {@link #LATE}, {@link #DEAD_LETTERS}). */
+    private final Outbox[] outboxes;
     private CheckpointRecord latest;
-    private long outboxSeq;
+    /** The id noted as durable in the directory when it was opened ({@code 0}: none). */
+    private final long noted;
 
-    private CheckpointStore(Path file, MVStore store, DurableStateBackend backend, CheckpointRecord latest) {
+    /** Output channels of a checkpointed sink, each with its own outbox. */
+    public static final int MAIN = 0;
+    public static final int LATE = 1;
+    public static final int DEAD_LETTERS = 2;
+    public static final int CHANNELS = 3;
+    private static final String[] OUTBOX_MAPS = {OUTBOX, OUTBOX + ".late", OUTBOX + ".dead-letters"};
+    static final String ENDS = "streamflow.end-of-input";
+
+    private CheckpointStore(Path file, MVStore store, DurableStateBackend backend, CheckpointRecord latest,
+                            long noted) {
         this.file = file;
         this.store = store;
         this.backend = backend;
         this.latest = latest;
+        this.noted = noted;
         this.checkpoints = backend.openMap(CHECKPOINTS);
-        this.outbox = backend.openMap(OUTBOX);
-        byte[] last = outbox.lastKey();
-        this.outboxSeq = last == null ? 0 : ByteBuffer.wrap(last).getLong(8) + 1;
+        this.ends = backend.openMap(ENDS);
+        this.outboxes = new Outbox[CHANNELS];
+        for (int c = 0; c < CHANNELS; c++) {
+            outboxes[c] = new Outbox(backend.openMap(OUTBOX_MAPS[c]));
+        }
+    }
+
+    /** One channel's outbox: keys are (checkpoint id, sequence number). */
+    private static final class Outbox {
+        final MVMap<byte[], Object> map;
+        long seq;
+
+        Outbox(MVMap<byte[], Object> map) {
+            this.map = map;
+            byte[] last = map.lastKey();
+            this.seq = last == null ? 0 : ByteBuffer.wrap(last).getLong(8) + 1;
+        }
     }
 
     /**
@@ -139,8 +167,10 @@ public final class CheckpointStore implements AutoCloseable {
                     + " (truncated, or its last commits did not reach the disk); using "
                     + (latest == null ? "no checkpoint" : "checkpoint " + restoredId));
         }
-        CheckpointStore cs = new CheckpointStore(file, store, backend, latest);
-        if (noted != restoredId && !store.isReadOnly()) {
+        CheckpointStore cs = new CheckpointStore(file, store, backend, latest, noted);
+        if (noted < restoredId && !store.isReadOnly()) {
+            // a note older than the store (or none): the store is right. A note newer than the store
+            // is kept: it is how a later open still knows that completed checkpoints were lost
             cs.noteLatest();
         }
         return cs;
@@ -434,17 +464,68 @@ public final class CheckpointStore implements AutoCloseable {
         return latest;
     }
 
-    /** Adds a sink record to the outbox of checkpoint {@code id} (committed with it). */
-    public void appendOutbox(long id, Object value) {
-        backend.types().checkEncodable(value); // a value that fails to encode during the commit would close the store
-        outbox.put(ByteBuffer.allocate(16).putLong(id).putLong(outboxSeq++).array(), value);
+    /**
+     * @return the id of the newest checkpoint noted as durable in the directory when it was
+     * opened: higher than {@link #latest()}'s when completed checkpoints were lost (a fallback)
+     */
+    public long notedId() {
+        return noted;
     }
 
-    /** @return the outbox of committed checkpoints (delivery pending), by checkpoint id */
+    /** @return the record of checkpoint {@code id} if the store still keeps it (the last 100 are kept) */
+    public CheckpointRecord record(long id) {
+        Object r = checkpoints.get(ByteBuffer.allocate(8).putLong(id).array());
+        return r instanceof CheckpointRecord rec ? rec : null;
+    }
+
+    /** @return whether checkpoint {@code id} was taken at the end of its input */
+    public boolean isEndOfInput(long id) {
+        return ends.containsKey(ByteBuffer.allocate(8).putLong(id).array());
+    }
+
+    /** Adds a sink record to the main outbox of checkpoint {@code id} (committed with it). */
+    public void appendOutbox(long id, Object value) {
+        appendOutbox(MAIN, id, value);
+    }
+
+    /** Adds a record to {@code channel}'s outbox of checkpoint {@code id} (committed with it). */
+    public void appendOutbox(int channel, long id, Object value) {
+        backend.types().checkEncodable(value); // a value that fails to encode during the commit would close the store
+        Outbox o = outboxes[channel];
+        o.map.put(ByteBuffer.allocate(16).putLong(id).putLong(o.seq++).array(), value);
+    }
+
+    /**
+     * @return a fingerprint of {@code value} that is the same in every store and run (a 64-bit
+     * hash of its portable encoding); fingerprints of several values are summed
+     */
+    public long fingerprint(Object value) {
+        byte[] b = value instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                : backend.types().encodePortable(value);
+        long h = 0xcbf29ce484222325L; // FNV-1a, then a 64-bit finaliser so that close inputs spread
+        for (byte x : b) {
+            h ^= x & 0xff;
+            h *= 0x100000001b3L;
+        }
+        h ^= b.length;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** @return the main outbox of committed checkpoints (delivery pending), by checkpoint id */
     public TreeMap<Long, List<Object>> outbox() {
+        return outbox(MAIN);
+    }
+
+    /** @return {@code channel}'s outbox of committed checkpoints (delivery pending), by checkpoint id */
+    public TreeMap<Long, List<Object>> outbox(int channel) {
         TreeMap<Long, List<Object>> out = new TreeMap<>();
         long committed = latest == null ? 0 : latest.id();
-        Iterator<Map.Entry<byte[], Object>> it = outbox.entrySet().iterator();
+        Iterator<Map.Entry<byte[], Object>> it = outboxes[channel].map.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<byte[], Object> e = it.next();
             long id = ByteBuffer.wrap(e.getKey()).getLong(0);
@@ -456,11 +537,17 @@ public final class CheckpointStore implements AutoCloseable {
         return out;
     }
 
-    /** Removes a delivered checkpoint's outbox (the removal is committed with the next checkpoint). */
+    /** Removes a delivered checkpoint's main outbox (the removal is committed with the next checkpoint). */
     public void removeOutbox(long id) {
+        removeOutbox(MAIN, id);
+    }
+
+    /** Removes a delivered checkpoint's outbox of {@code channel} (committed with the next checkpoint). */
+    public void removeOutbox(int channel, long id) {
+        MVMap<byte[], Object> map = outboxes[channel].map;
         byte[] from = ByteBuffer.allocate(16).putLong(id).putLong(0).array();
         List<byte[]> keys = new ArrayList<>();
-        Iterator<byte[]> it = outbox.keyIterator(from);
+        Iterator<byte[]> it = map.keyIterator(from);
         while (it.hasNext()) {
             byte[] k = it.next();
             if (ByteBuffer.wrap(k).getLong(0) != id) {
@@ -469,8 +556,16 @@ public final class CheckpointStore implements AutoCloseable {
             keys.add(k);
         }
         for (byte[] k : keys) {
-            outbox.remove(k);
+            map.remove(k);
         }
+    }
+
+    private long outboxSize() {
+        long n = 0;
+        for (Outbox o : outboxes) {
+            n += o.map.sizeAsLong();
+        }
+        return n;
     }
 
     /**
@@ -489,16 +584,26 @@ public final class CheckpointStore implements AutoCloseable {
      */
     public CheckpointRecord commit(long id, long timeMillis, Map<String, Map<Integer, Long>> positions,
                                    Runnable snapshotTaken) {
+        return commit(id, timeMillis, positions, false, snapshotTaken);
+    }
+
+    /**
+     * Commits checkpoint {@code id} like {@link #commit(long, long, Map, Runnable)};
+     * {@code endOfInput} marks a checkpoint taken after the end of the input was processed.
+     */
+    public CheckpointRecord commit(long id, long timeMillis, Map<String, Map<Integer, Long>> positions,
+                                   boolean endOfInput, Runnable snapshotTaken) {
         CommitFileStore fs = (CommitFileStore) store.getFileStore();
         fs.beforeNextCommit(snapshotTaken);
         try {
-            return commitNow(id, timeMillis, positions);
+            return commitNow(id, timeMillis, positions, endOfInput);
         } finally {
             fs.snapshotTaken();
         }
     }
 
-    private CheckpointRecord commitNow(long id, long timeMillis, Map<String, Map<Integer, Long>> positions) {
+    private CheckpointRecord commitNow(long id, long timeMillis, Map<String, Map<Integer, Long>> positions,
+                                       boolean endOfInput) {
         Map<String, Long> entries = new TreeMap<>();
         List<String> operators = new ArrayList<>(new java.util.TreeSet<>(backend.operatorNames()));
         for (Map.Entry<String, Long> e : backend.stateSizes().entrySet()) {
@@ -511,13 +616,22 @@ public final class CheckpointStore implements AutoCloseable {
         long fileBytes = fileSize();
         Map<String, Map<Integer, Long>> sortedPositions = new TreeMap<>();
         positions.forEach((k, v) -> sortedPositions.put(k, new TreeMap<>(v)));
-        long crc = CheckpointRecord.crcOf(id, timeMillis, sortedPositions, operators, entries, outbox.sizeAsLong(),
+        long outboxRecords = outboxSize();
+        long crc = CheckpointRecord.crcOf(id, timeMillis, sortedPositions, operators, entries, outboxRecords,
                 version, previous, fileBytes);
         CheckpointRecord rec = new CheckpointRecord(id, timeMillis, sortedPositions, operators, entries,
-                outbox.sizeAsLong(), version, previous, fileBytes, crc);
+                outboxRecords, version, previous, fileBytes, crc);
         checkpoints.put(ByteBuffer.allocate(8).putLong(id).array(), rec);
         while (checkpoints.sizeAsLong() > KEEP_RECORDS) {
             checkpoints.remove(checkpoints.firstKey());
+        }
+        if (endOfInput) {
+            ends.put(ByteBuffer.allocate(8).putLong(id).array(), Boolean.TRUE);
+        }
+        byte[] oldest = checkpoints.firstKey();
+        while (ends.firstKey() != null && oldest != null
+                && ByteBuffer.wrap(ends.firstKey()).getLong() < ByteBuffer.wrap(oldest).getLong()) {
+            ends.remove(ends.firstKey());
         }
         long stored = store.commit();
         if (stored != version) {

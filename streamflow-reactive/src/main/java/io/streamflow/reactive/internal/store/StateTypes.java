@@ -117,6 +117,8 @@ public final class StateTypes {
     /** Write flags. */
     static final int CANONICAL = 1;
     static final int NO_REGISTER = 2;
+    /** Dictionary types by name and fingerprint, not by id: the same bytes in any store. */
+    static final int PORTABLE = 4;
 
     /** The class of each built-in tag that stands for exactly one class (array components). */
     private static final Class<?>[] TAG_CLASS = new Class<?>[T_USER];
@@ -368,6 +370,18 @@ public final class StateTypes {
         scratch.reset();
         write(value, scratch, 0, 0);
         return scratch.toByteArray();
+    }
+
+    /**
+     * @return bytes of {@code value} that are the same in every store and every run: canonical
+     * (sets and maps sorted) and with dictionary types by class name and layout fingerprint
+     * instead of by their id in this store's dictionary. For fingerprints of output, not for
+     * storing.
+     */
+    public byte[] encodePortable(Object value) {
+        ByteSink out = new ByteSink(64);
+        write(value, out, CANONICAL | PORTABLE, 0);
+        return out.toByteArray();
     }
 
     /** @return the value that {@link #encode} encoded */
@@ -772,7 +786,11 @@ public final class StateTypes {
                 Object[] a = (Object[]) v;
                 out.put(T_ARRAY);
                 Handler ch = h.component;
-                if (ch.user != null) {
+                if (ch.user != null && (flags & PORTABLE) != 0) {
+                    out.put(T_USER_INLINE);
+                    out.putString(ch.user.type.getName());
+                    out.putString(ch.user.fingerprint);
+                } else if (ch.user != null) {
                     out.put(T_USER);
                     out.putVarInt(ch.user.id);
                 } else {
@@ -849,8 +867,14 @@ public final class StateTypes {
                 out.putVarInt(d.getNano());
             }
             case T_USER -> {
-                out.put(T_USER);
-                out.putVarInt(h.user.id);
+                if ((flags & PORTABLE) != 0) {
+                    out.put(T_USER_INLINE);
+                    out.putString(h.user.type.getName());
+                    out.putString(h.user.fingerprint);
+                } else {
+                    out.put(T_USER);
+                    out.putVarInt(h.user.id);
+                }
                 h.user.write(this, v, out, flags, depth);
             }
             default -> throw new IllegalStateException("no writer for tag " + h.tag);
