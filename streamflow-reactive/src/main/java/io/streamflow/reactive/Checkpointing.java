@@ -841,7 +841,7 @@ public final class Checkpointing implements AutoCloseable {
                 } else {
                     throw new IllegalStateException("after restoring " + describe(store.latest() == null ? 0
                             : store.latest().id()) + " of " + directory + " the input ended at positions " + positions
-                            + " without reaching the positions " + s.target + " of checkpoint "
+                            + ", not at the positions " + s.target + " of checkpoint "
                             + s.last.checkpointId() + (s.last.endOfInput() ? " (the end of the input then)" : "")
                             + ", whose " + channels[c].what() + " " + channels[c].sink() + " already holds: the input "
                             + "changed since, so the output cannot be matched; nothing was delivered. Restore the "
