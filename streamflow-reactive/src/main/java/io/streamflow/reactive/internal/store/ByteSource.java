@@ -1,5 +1,7 @@
 package io.streamflow.reactive.internal.store;
 
+import io.streamflow.reactive.state.StateCorruptedException;
+
 import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.EOFException;

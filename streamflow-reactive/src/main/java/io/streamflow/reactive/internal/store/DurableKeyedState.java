@@ -1,6 +1,10 @@
 package io.streamflow.reactive.internal.store;
 
 import io.streamflow.reactive.state.KeyedState;
+import io.streamflow.reactive.state.StateCorruptedException;
+import io.streamflow.reactive.state.StateIncompatibleException;
+import io.streamflow.reactive.state.UnsupportedStateTypeException;
+
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStoreException;

@@ -1,5 +1,7 @@
 package io.streamflow.reactive.internal.store;
 
+import io.streamflow.reactive.state.StateCorruptedException;
+
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.WriteBuffer;
 

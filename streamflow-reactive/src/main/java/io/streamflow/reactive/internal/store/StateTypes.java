@@ -1,6 +1,10 @@
 package io.streamflow.reactive.internal.store;
 
 import io.streamflow.reactive.state.StateCodec;
+import io.streamflow.reactive.state.StateCorruptedException;
+import io.streamflow.reactive.state.StateIncompatibleException;
+import io.streamflow.reactive.state.UnsupportedStateTypeException;
+
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;

@@ -1,5 +1,8 @@
 package io.streamflow.reactive.internal.store;
 
+import io.streamflow.reactive.state.StateCorruptedException;
+import io.streamflow.reactive.state.StateIncompatibleException;
+
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVStoreException;
 

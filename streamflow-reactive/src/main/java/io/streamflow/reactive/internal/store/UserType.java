@@ -1,6 +1,8 @@
 package io.streamflow.reactive.internal.store;
 
 import io.streamflow.reactive.state.StateCodec;
+import io.streamflow.reactive.state.StateIncompatibleException;
+import io.streamflow.reactive.state.UnsupportedStateTypeException;
 
 import java.io.IOException;
 import java.lang.reflect.Constructor;

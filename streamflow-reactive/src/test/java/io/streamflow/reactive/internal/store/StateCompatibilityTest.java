@@ -1,6 +1,8 @@
 package io.streamflow.reactive.internal.store;
 
 import io.streamflow.reactive.state.StateCodec;
+import io.streamflow.reactive.state.StateIncompatibleException;
+
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,8 @@ package io.streamflow.reactive.internal.store;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.state.StateCodec;
+import io.streamflow.reactive.state.StateIncompatibleException;
+import io.streamflow.reactive.state.UnsupportedStateTypeException;
 import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.TimeWindow;
 import org.h2.mvstore.MVStore;

@@ -1,4 +1,4 @@
-package io.streamflow.reactive.internal.store;
+package io.streamflow.reactive.state;
 
 /**
  * Durable state bytes that fail their check: a page whose keys or values do not match the CRC

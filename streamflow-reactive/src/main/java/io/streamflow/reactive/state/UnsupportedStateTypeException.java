@@ -1,11 +1,11 @@
-package io.streamflow.reactive.internal.store;
+package io.streamflow.reactive.state;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
  * A value that durable state cannot store: its class is neither built in, nor a record, nor an
- * enum, nor one of ours, nor registered with a {@link io.streamflow.reactive.state.StateCodec}.
+ * enum, nor one of ours, nor registered with a {@link StateCodec}.
  * The message names the class and where in the stored value it was found.
  */
 public final class UnsupportedStateTypeException extends IllegalArgumentException {
@@ -22,8 +22,14 @@ public final class UnsupportedStateTypeException extends IllegalArgumentExceptio
         super(message, cause);
     }
 
-    /** Adds the field (or element) through which the unsupported value was reached; returns this. */
-    UnsupportedStateTypeException at(String step) {
+    /**
+     * Adds the field (or element) through which the unsupported value was reached, outermost
+     * last; the state store calls it while the exception passes through nested values.
+     *
+     * @param step the field or element, e.g. {@code "Order.lines"}
+     * @return this exception
+     */
+    public UnsupportedStateTypeException at(String step) {
         path.addFirst(step);
         return this;
     }

@@ -1,4 +1,4 @@
-package io.streamflow.reactive.internal.store;
+package io.streamflow.reactive.state;
 
 /**
  * Durable state that this build cannot read although it is intact: the store was written with
