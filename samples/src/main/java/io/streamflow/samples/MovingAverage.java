@@ -24,8 +24,8 @@ import java.util.Locale;
  * Windows start on whole minutes: a reading at 12:02:30 is in {@code [11:58, 12:03)} ...
  * {@code [12:02, 12:07)}. Each window emits once, when the watermark passes its end.
  * <p>
- * Arguments (optional): number of readings (default 600: 3 hosts, one reading each per 10 s, for
- * 10 minutes).
+ * Arguments (optional): number of readings (default 600: 3 hosts with one reading each every 10 s,
+ * so 200 readings per host over 33 minutes 10 seconds of event time).
  */
 public final class MovingAverage {
 

@@ -553,22 +553,24 @@ public final class Checkpointing implements AutoCloseable {
 
     /**
      * Output a channel does not deliver while the pipeline replays after a fallback: what its sink
-     * already holds, up to the positions of its last delivery.
+     * already holds. The replay is checked at the positions of each delivery it holds, in order,
+     * against the records and fingerprints delivered up to there, and a checkpoint is committed
+     * there, so that a crash during the catch-up resumes from a checked point.
      */
     private static final class Suppressed {
-        final OutboxSink.Delivery last;
-        final Map<Integer, Long> target;
-        final long expectedRecords;
-        final long expectedFingerprint;
+        final java.util.ArrayDeque<Step> steps;
+        /** Records and fingerprint produced by the replay so far. */
         long records;
         long fingerprint;
 
-        Suppressed(OutboxSink.Delivery last, Map<Integer, Long> target, long expectedRecords, long expectedFingerprint) {
-            this.last = last;
-            this.target = target;
-            this.expectedRecords = expectedRecords;
-            this.expectedFingerprint = expectedFingerprint;
+        Suppressed(java.util.ArrayDeque<Step> steps) {
+            this.steps = steps;
         }
+    }
+
+    /** Positions of a delivery a sink holds and what it holds up to it (cumulative from the restored checkpoint). */
+    private record Step(long checkpointId, Map<Integer, Long> target, boolean endOfInput, long records,
+                        long fingerprint) {
     }
 
     /** One subscription of the sink: runs on a worker that may block, one element at a time. */
@@ -643,28 +645,39 @@ public final class Checkpointing implements AutoCloseable {
                     continue;
                 }
                 beyond.sort(java.util.Comparator.comparingLong(OutboxSink.Delivery::checkpointId));
-                OutboxSink.Delivery last = beyond.get(beyond.size() - 1);
-                Map<Integer, Long> target = new TreeMap<>(last.positions().get(sourceName));
+                java.util.ArrayDeque<Step> steps = new java.util.ArrayDeque<>();
                 long n = 0;
                 long fp = 0;
                 for (OutboxSink.Delivery d : beyond) {
-                    if (isBeyond(d.positions().get(sourceName), target) || d.endOfInput() && d != last) {
-                        throw new IllegalStateException(c.sink() + " holds delivery " + d + " after delivery " + last
-                                + " in input order: its deliveries are not from one run of this pipeline's input");
+                    Map<Integer, Long> at = new TreeMap<>(d.positions().get(sourceName));
+                    Step previous = steps.peekLast();
+                    if (previous != null && (isBeyond(previous.target(), at) || previous.endOfInput())) {
+                        throw new IllegalStateException(c.sink() + " holds delivery " + d + " after a delivery of "
+                                + "checkpoint " + previous.checkpointId() + " at positions " + previous.target()
+                                + (previous.endOfInput() ? " (the end of the input)" : "") + ": its deliveries are not "
+                                + "in input order, so they cannot be matched with a replay of this pipeline's input");
                     }
                     n += d.records();
                     fp += d.fingerprint();
+                    if (previous != null && previous.target().equals(at) && previous.endOfInput() == d.endOfInput()) {
+                        steps.pollLast(); // one check at these positions covers both
+                    }
+                    steps.add(new Step(d.checkpointId(), at, d.endOfInput(), n, fp));
                 }
-                suppressed[c.index()] = new Suppressed(last, target, n, fp);
-                if (last.endOfInput()) {
-                    endTarget = true;
-                } else if (!targets.contains(target)) {
-                    targets.add(target);
+                suppressed[c.index()] = new Suppressed(steps);
+                for (Step step : steps) {
+                    if (step.endOfInput()) {
+                        endTarget = true;
+                    } else if (!targets.contains(step.target())) {
+                        targets.add(step.target());
+                    }
                 }
+                Step last = steps.peekLast();
                 LOG.warn("checkpoint directory {} restored {}, but {} already holds {} {} up to checkpoint {} "
-                        + "(positions {}): they are replayed without being delivered and checked against what it "
-                        + "holds before anything new is delivered", directory, describe(restoredId), c.sink(), n,
-                        c.what(), last.checkpointId(), target);
+                        + "(positions {}): they are replayed without being delivered, checked against what it holds "
+                        + "at the positions of each of its {} deliveries, and only then is anything new delivered",
+                        directory, describe(restoredId), c.sink(), n, c.what(), last.checkpointId(), last.target(),
+                        beyond.size());
             }
             // catch-up barriers in input order (the positions of later deliveries are at or after earlier ones)
             targets.sort((a, b) -> isBeyond(a, b) ? 1 : isBeyond(b, a) ? -1 : 0);
@@ -746,9 +759,10 @@ public final class Checkpointing implements AutoCloseable {
                     throw new IllegalStateException("barrier " + b.id() + " reached the sink but no checkpointed "
                             + "source injected it: use Checkpointing.source(...) as the pipeline's source");
                 }
+                Map<Integer, Long> at = new TreeMap<>(positions);
                 for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
                     Suppressed s = suppressed[c];
-                    if (s != null && !s.last.endOfInput() && s.target.equals(new TreeMap<>(positions))) {
+                    if (s != null && !s.steps.peekFirst().endOfInput() && s.steps.peekFirst().target().equals(at)) {
                         verify(c, s);
                     }
                 }
@@ -779,27 +793,30 @@ public final class Checkpointing implements AutoCloseable {
             store.appendOutbox(c.index(), epoch, value);
         }
 
-        /** The replay reached the positions of the last delivery of channel {@code c}: it must match. */
+        /** The replay reached the positions of the next delivery channel {@code c} holds: it must match. */
         private void verify(int c, Suppressed s) {
-            suppressed[c] = null;
-            if (s.records == s.expectedRecords && s.fingerprint == s.expectedFingerprint) {
-                LOG.info("checkpoint directory {}: the replay up to checkpoint {} (positions {}) produced exactly the "
-                                + "{} {} that {} holds; delivering from here on", directory, s.last.checkpointId(),
-                        s.target, s.records, channels[c].what(), channels[c].sink());
+            Step step = s.steps.pollFirst();
+            if (s.records == step.records() && s.fingerprint == step.fingerprint()) {
+                if (s.steps.isEmpty()) {
+                    suppressed[c] = null;
+                    LOG.info("checkpoint directory {}: the replay up to checkpoint {} (positions {}) produced exactly "
+                                    + "the {} {} that {} holds; delivering from here on", directory,
+                            step.checkpointId(), step.target(), s.records, channels[c].what(), channels[c].sink());
+                }
                 return;
             }
             throw new IllegalStateException("after restoring " + describe(store.latest() == null ? 0
                     : store.latest().id()) + " of " + directory + " the pipeline replayed its input up to the positions "
-                    + s.target + " of checkpoint " + s.last.checkpointId() + ", whose " + channels[c].what() + " "
+                    + step.target() + " of checkpoint " + step.checkpointId() + ", whose " + channels[c].what() + " "
                     + channels[c].sink() + " already holds: the replay produced " + s.records + " " + channels[c].what()
-                    + " (fingerprint " + Long.toHexString(s.fingerprint) + "), the sink holds " + s.expectedRecords
-                    + " (fingerprint " + Long.toHexString(s.expectedFingerprint) + "). The output depends on more than "
-                    + "the input (processing-time triggers, periodic watermarks or idleness timeouts), or the input or "
-                    + "the pipeline changed, so going on would deliver results twice or lose them; nothing was "
-                    + "delivered. Restore the checkpoint directory from a copy, or remove from the sink the output of "
-                    + "the checkpoints after " + describe(store.latest() == null ? 0 : store.latest().id())
-                    + " (for exactlyOnceFiles: the part-<id>.txt and .part-<id>.delivery files with higher ids) and "
-                    + "start again");
+                    + " (fingerprint " + Long.toHexString(s.fingerprint) + ") up to there, the sink holds "
+                    + step.records() + " (fingerprint " + Long.toHexString(step.fingerprint()) + "). The output "
+                    + "depends on more than the input (processing-time triggers, periodic watermarks or idleness "
+                    + "timeouts), or the input or the pipeline changed, so going on would deliver results twice or "
+                    + "lose them; nothing was delivered. Restore the checkpoint directory from a copy, or remove from "
+                    + "the sink the output of the checkpoints after " + describe(store.latest() == null ? 0
+                    : store.latest().id()) + " (for exactlyOnceFiles: the part-<id>.txt and .part-<id>.delivery "
+                    + "files with higher ids) and start again");
         }
 
         private void endCatchUpIfDone() {
@@ -831,22 +848,23 @@ public final class Checkpointing implements AutoCloseable {
             if (positions == null) {
                 positions = Map.of();
             }
+            Map<Integer, Long> at = new TreeMap<>(positions);
             for (int c = 0; c < CheckpointStore.CHANNELS; c++) {
                 Suppressed s = suppressed[c];
                 if (s == null) {
                     continue;
                 }
-                if (s.last.endOfInput() && s.target.equals(new TreeMap<>(positions))) {
+                Step next = s.steps.peekFirst();
+                if (next.endOfInput() && next.target().equals(at)) {
                     verify(c, s);
                 } else {
                     throw new IllegalStateException("after restoring " + describe(store.latest() == null ? 0
                             : store.latest().id()) + " of " + directory + " the input ended at positions " + positions
-                            + ", not at the positions " + s.target + " of checkpoint "
-                            + s.last.checkpointId() + (s.last.endOfInput() ? " (the end of the input then)" : "")
-                            + ", whose " + channels[c].what() + " " + channels[c].sink() + " already holds: the input "
-                            + "changed since, so the output cannot be matched; nothing was delivered. Restore the "
-                            + "input, or remove from the sink the output of the checkpoints after that one and start "
-                            + "again");
+                            + ", not at the positions " + next.target() + " of checkpoint " + next.checkpointId()
+                            + (next.endOfInput() ? " (the end of the input then)" : "") + ", whose "
+                            + channels[c].what() + " " + channels[c].sink() + " already holds: the input changed since, "
+                            + "so the output cannot be matched; nothing was delivered. Restore the input, or remove "
+                            + "from the sink the output of the checkpoints after that one and start again");
                 }
             }
             long id;
