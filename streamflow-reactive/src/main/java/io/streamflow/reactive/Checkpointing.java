@@ -268,73 +268,81 @@ public final class Checkpointing implements AutoCloseable {
      * The end of a checkpointed pipeline: records are formatted with {@code format} into the outbox
      * of the coming checkpoint and delivered to {@code sink} once it is durable; a barrier commits
      * the checkpoint; completion commits a last checkpoint with the final source positions. Apply
-     * it with {@code elements().as(...)}.
+     * it with {@code elements().as(...)}; the {@code Mono} completes when the input completed and
+     * its last checkpoint is durable and delivered.
      * <p>
-     * Late records and dead letters that reach it go, exactly-once like the records, to the sinks
-     * given with {@link CheckpointedSink#lateRecords} and {@link CheckpointedSink#deadLetters};
-     * without one they are logged (they were counted where they were produced). Side outputs routed
-     * earlier with {@link EventStream#onLateData} or {@link EventStream#onDeadLetter} do not reach
-     * it, and their handlers are at-least-once.
+     * Late records and dead letters that reach it are logged (they were counted where they were
+     * produced); give them exactly-once sinks of their own with
+     * {@link #sink(OutboxSink, Function, SideOutputs)}.
      */
-    public <K, V, T> CheckpointedSink<K, V> sink(OutboxSink<T> sink,
-                                                 Function<? super StreamRecord<K, V>, ? extends T> format) {
-        Objects.requireNonNull(sink, "sink");
-        Objects.requireNonNull(format, "format");
-        return new CheckpointedSink<>(this, new Channel<>(CheckpointStore.MAIN, "records", sink, format), null, null);
+    public <K, V, T> Function<Flux<StreamElement<K, V>>, Mono<Void>> sink(
+            OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format) {
+        return sink(sink, format, sideOutputs());
     }
 
     /**
-     * The end of a checkpointed pipeline (see {@link Checkpointing#sink}): an immutable value, each
-     * {@code with} method returns a copy. Apply it with {@code elements().as(...)}; the
-     * {@code Mono} completes when the input completed and its last checkpoint is durable and
-     * delivered.
-     *
-     * @param <K> key type of the records
-     * @param <V> value type of the records
+     * Like {@link #sink(OutboxSink, Function)}, with the late records and dead letters that reach
+     * the end of the pipeline delivered, exactly-once like the records, to the sinks of
+     * {@code sideOutputs}:
+     * <pre>{@code
+     * .as(cp.sink(StreamSinks.exactlyOnceFiles(results), r -> r.value().toString(),
+     *         Checkpointing.sideOutputs()
+     *                 .lateRecords(StreamSinks.exactlyOnceFiles(late), l -> l.record().toString())
+     *                 .deadLetters(StreamSinks.exactlyOnceFiles(dead), d -> d.origin() + " " + d.error())))
+     * }</pre>
+     * Side outputs routed earlier with {@link EventStream#onLateData} or
+     * {@link EventStream#onDeadLetter} do not reach it; those handlers are at-least-once.
      */
-    public static final class CheckpointedSink<K, V> implements Function<Flux<StreamElement<K, V>>, Mono<Void>> {
-        private final Checkpointing owner;
-        private final Channel<?> records;
+    public <K, V, T> Function<Flux<StreamElement<K, V>>, Mono<Void>> sink(
+            OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format, SideOutputs sideOutputs) {
+        Objects.requireNonNull(sink, "sink");
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(sideOutputs, "sideOutputs");
+        Channel<?>[] channels = {new Channel<>(CheckpointStore.MAIN, "records", sink, format), sideOutputs.late,
+                sideOutputs.deadLetters};
+        return elements -> run(elements, channels);
+    }
+
+    /** @return no side-output sinks, to add them to for {@link #sink(OutboxSink, Function, SideOutputs)} */
+    public static SideOutputs sideOutputs() {
+        return SideOutputs.NONE;
+    }
+
+    /**
+     * The exactly-once sinks of a checkpointed pipeline's late records and dead letters (see
+     * {@link #sink(OutboxSink, Function, SideOutputs)}): an immutable value, each method returns a
+     * copy. Each gets its own outbox in every checkpoint, delivered after the records' when the
+     * checkpoint is durable, and is caught up on its own after a fallback.
+     */
+    public static final class SideOutputs {
+        static final SideOutputs NONE = new SideOutputs(null, null);
+
         private final Channel<?> late;
         private final Channel<?> deadLetters;
 
-        private CheckpointedSink(Checkpointing owner, Channel<?> records, Channel<?> late, Channel<?> deadLetters) {
-            this.owner = owner;
-            this.records = records;
+        private SideOutputs(Channel<?> late, Channel<?> deadLetters) {
             this.late = late;
             this.deadLetters = deadLetters;
         }
 
-        /**
-         * Delivers the late records that reach this sink to {@code sink}, formatted with
-         * {@code format}, through the same checkpoints as the records: exactly-once with an
-         * idempotent {@link OutboxSink} such as {@link StreamSinks#exactlyOnceFiles}.
-         */
-        public <T> CheckpointedSink<K, V> lateRecords(OutboxSink<T> sink,
-                                                      Function<? super LateRecord<?, ?>, ? extends T> format) {
+        /** @return these side outputs with late records formatted by {@code format} and delivered to {@code sink} */
+        public <T> SideOutputs lateRecords(OutboxSink<T> sink, Function<? super LateRecord<?, ?>, ? extends T> format) {
             Objects.requireNonNull(sink, "sink");
             Objects.requireNonNull(format, "format");
-            return new CheckpointedSink<>(owner, records, new Channel<>(CheckpointStore.LATE, "late records", sink,
-                    format), deadLetters);
+            return new SideOutputs(new Channel<>(CheckpointStore.LATE, "late records", sink, format), deadLetters);
         }
 
-        /**
-         * Delivers the dead letters that reach this sink to {@code sink}, formatted with
-         * {@code format}, through the same checkpoints as the records: exactly-once with an
-         * idempotent {@link OutboxSink} such as {@link StreamSinks#exactlyOnceFiles}.
-         */
-        public <T> CheckpointedSink<K, V> deadLetters(OutboxSink<T> sink,
-                                                      Function<? super DeadLetter<?, ?>, ? extends T> format) {
+        /** @return these side outputs with dead letters formatted by {@code format} and delivered to {@code sink} */
+        public <T> SideOutputs deadLetters(OutboxSink<T> sink, Function<? super DeadLetter<?, ?>, ? extends T> format) {
             Objects.requireNonNull(sink, "sink");
             Objects.requireNonNull(format, "format");
-            return new CheckpointedSink<>(owner, records, late, new Channel<>(CheckpointStore.DEAD_LETTERS,
-                    "dead letters", sink, format));
+            return new SideOutputs(late, new Channel<>(CheckpointStore.DEAD_LETTERS, "dead letters", sink, format));
         }
 
-        /** Runs the pipeline's end on {@code elements}. */
         @Override
-        public Mono<Void> apply(Flux<StreamElement<K, V>> elements) {
-            return owner.run(elements, new Channel<?>[]{records, late, deadLetters});
+        public String toString() {
+            return "SideOutputs{late records: " + (late == null ? "logged" : late.sink()) + ", dead letters: "
+                    + (deadLetters == null ? "logged" : deadLetters.sink()) + "}";
         }
     }
 
@@ -702,7 +710,7 @@ public final class Checkpointing implements AutoCloseable {
                     if (channels[c] == null) {
                         throw new IllegalStateException("the outbox of checkpoint " + e.getKey() + " in " + directory
                                 + " holds " + e.getValue().size() + " " + CHANNEL_NAMES[c] + " to deliver, but this "
-                                + "pipeline's checkpointed sink has no sink for them: add it back (CheckpointedSink."
+                                + "pipeline's checkpointed sink has no sink for them: add it back (Checkpointing.sideOutputs()."
                                 + (c == CheckpointStore.LATE ? "lateRecords" : "deadLetters") + ") so that they are "
                                 + "not lost");
                     }
@@ -773,8 +781,8 @@ public final class Checkpointing implements AutoCloseable {
                 if (channels[c] != null) {
                     output(channels[c], e);
                 } else if (warned.compareAndSet(false, true)) {
-                    LOG.warn("{} reached the checkpointed sink with no sink for it (give one with CheckpointedSink."
-                            + "lateRecords/deadLetters, or route it with onLateData/onDeadLetter); further ones are "
+                    LOG.warn("{} reached the checkpointed sink with no sink for it (give one with Checkpointing."
+                            + "sideOutputs(), or route it with onLateData/onDeadLetter); further ones are "
                             + "logged at debug", e);
                 } else if (LOG.isDebugEnabled()) {
                     LOG.debug("unrouted side output at the checkpointed sink: {}", e);

@@ -78,11 +78,12 @@ public final class CrashPipeline {
                     .name("counts")
                     .aggregate(Aggregations.<String>count())
                     .elements()
-                    .as(cp.sink(StreamSinks.exactlyOnceFiles(output.resolve("results")), CrashPipeline::format)
-                            .lateRecords(StreamSinks.exactlyOnceFiles(output.resolve("late")),
-                                    l -> l.record().origin().position() + ":" + l.record().value())
-                            .deadLetters(StreamSinks.exactlyOnceFiles(output.resolve("dead")),
-                                    d -> d.origin().position() + ":" + ((StreamRecord<?, ?>) d.input()).value()))
+                    .as(cp.sink(StreamSinks.exactlyOnceFiles(output.resolve("results")), CrashPipeline::format,
+                            Checkpointing.sideOutputs()
+                                    .lateRecords(StreamSinks.exactlyOnceFiles(output.resolve("late")),
+                                            l -> l.record().origin().position() + ":" + l.record().value())
+                                    .deadLetters(StreamSinks.exactlyOnceFiles(output.resolve("dead")),
+                                            d -> d.origin().position() + ":" + ((StreamRecord<?, ?>) d.input()).value())))
                     .block();
         }
     }

@@ -5,15 +5,18 @@ import io.streamflow.reactive.ErrorPolicy;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.OutboxSink;
+import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.WatermarkStrategy;
 import io.streamflow.reactive.internal.store.CheckpointStore;
 import io.streamflow.reactive.window.Aggregations;
+import io.streamflow.reactive.window.WindowResult;
 import io.streamflow.reactive.window.Windows;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +62,7 @@ class FallbackRulesTest {
     /** The crash test's pipeline with its main sink and format, its source failing after {@code failAfter} records. */
     private static void run(Path input, long failAfter, Path checkpoints, Function<Checkpointing.Builder,
             Checkpointing.Builder> options, OutboxSink<String> results,
-                            Function<StreamRecord<String, io.streamflow.reactive.window.WindowResult<String, Long>>, String> format,
+                            Function<StreamRecord<String, WindowResult<String, Long>>, String> format,
                             OutboxSink<String> dead) {
         Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> lines = Checkpointing.resumeFileLines(input);
         AtomicLong read = new AtomicLong();
@@ -67,11 +70,10 @@ class FallbackRulesTest {
             WatermarkStrategy<Void, String> strategy = WatermarkStrategy
                     .<Void, String>forBoundedOutOfOrderness(Duration.ofMillis(CrashPipeline.BOUND_MILLIS))
                     .withTimestampAssigner(r -> Long.parseLong(r.value().substring(0, r.value().indexOf(','))));
-            Checkpointing.CheckpointedSink<String, io.streamflow.reactive.window.WindowResult<String, Long>> sink =
-                    cp.sink(results, format);
-            if (dead != null) {
-                sink = sink.deadLetters(dead, d -> d.origin().position() + ":" + ((StreamRecord<?, ?>) d.input()).value());
-            }
+            Checkpointing.SideOutputs sides = dead == null ? Checkpointing.sideOutputs() : Checkpointing.sideOutputs()
+                    .deadLetters(dead, d -> d.origin().position() + ":" + ((StreamRecord<?, ?>) d.input()).value());
+            Function<Flux<StreamElement<String, WindowResult<String, Long>>>, Mono<Void>> sink =
+                    cp.sink(results, format, sides);
             EventStream.of(cp.source("input", positions -> lines.apply(positions).doOnNext(r -> {
                         if (read.incrementAndGet() == failAfter) {
                             throw new IllegalStateException("source failed on purpose");
@@ -243,7 +245,7 @@ class FallbackRulesTest {
         assertThatThrownBy(() -> run(file, 0, checkpoints, b -> b, StreamSinks.exactlyOnceFiles(out.resolve("results")),
                 CrashPipeline::format, null))
                 .hasStackTraceContaining("dead letters to deliver")
-                .hasStackTraceContaining("CheckpointedSink.deadLetters");
+                .hasStackTraceContaining("Checkpointing.sideOutputs().deadLetters");
 
         Files.delete(checkpoints.resolve(CheckpointStore.FILE));
         run(file, 0, checkpoints, b -> b, StreamSinks.exactlyOnceFiles(out.resolve("results")), CrashPipeline::format,
