@@ -16,8 +16,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. */
-final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecord<K, V>, StreamElement<K, V>> {
+/**
+ * Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. Its input is a
+ * source's records and the dead letters of the source or of a decoder before it (inputs it could
+ * not make a record of): those pass through in place, are counted here (sources have no meters)
+ * and consume their position like a record.
+ */
+final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, V>> {
 
     static final int PREFETCH = 256;
 
@@ -164,7 +169,26 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     }
 
     @Override
-    protected void onInput(StreamRecord<K, V> record) {
+    protected void onInput(StreamElement<K, V> element) {
+        if (element instanceof StreamRecord<K, V> record) {
+            onRecord(record);
+        } else if (element instanceof DeadLetter<K, V> dead) {
+            metrics.deadLetter();
+            consumed(dead.origin());
+            emit(dead);
+        } else {
+            throw new IllegalArgumentException("operator '" + strategy.name() + "' assigns watermarks to a source's "
+                    + "records (and its dead letters), but got " + element + ": a stream that already carries "
+                    + "watermarks or other control elements goes in with EventStream.of(...)");
+        }
+    }
+
+    /** The input at {@code origin} was consumed: a checkpoint from now on resumes after it. */
+    private void consumed(Origin origin) {
+        partition(origin.partition()).position = origin.position();
+    }
+
+    private void onRecord(StreamRecord<K, V> record) {
         metrics.recordIn();
         long ts;
         try {
@@ -189,6 +213,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             }
             if (retried == null) {
                 metrics.deadLetter();
+                consumed(record.origin());
                 emit(new DeadLetter<>(record, record.origin(), strategy.name(), failure));
                 return;
             }
