@@ -1,26 +1,25 @@
 package io.streamflow.samples;
 
 import io.streamflow.reactive.DeadLetter;
-import io.streamflow.reactive.ErrorPolicy;
-import io.streamflow.reactive.Event;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.LateRecord;
+import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.StreamSources;
 import io.streamflow.reactive.WatermarkStrategy;
+import io.streamflow.reactive.json.JsonDecoder;
 import io.streamflow.reactive.window.AggregateFunction;
 import io.streamflow.reactive.window.WindowResult;
 import io.streamflow.reactive.window.Windows;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,11 +33,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * event-time windows.
  * <p>
  * Input: one JSON object per line, {@code {"sensor":"s1","ts":1700000000000,"temp":21.5}} ({@code ts}
- * in epoch millis; other fields are kept in the {@link Event} and ignored). Blank lines are skipped.
- * A line that is not such an object (bad JSON, missing or mistyped field) goes, with its file
- * offset and the error, to the dead-letter file {@link #deadLetterFile(Path) <output>.dlq.jsonl}
- * and is counted; the others go on. A reading more than {@link #MAX_OUT_OF_ORDERNESS} behind the
- * newest one, whose window has already been written, is reported on standard error and counted.
+ * in epoch millis; other fields are ignored), decoded into a {@link Reading} by {@link JsonDecoder}.
+ * Blank lines are skipped. A line that is not such an object (not UTF-8, bad JSON, missing or
+ * mistyped field) goes, with its file offset and the error, to the dead-letter file
+ * {@link #deadLetterFile(Path) <output>.dlq.jsonl} and is counted; the others go on. A reading more
+ * than {@link #MAX_OUT_OF_ORDERNESS} behind the newest one, whose window has already been written,
+ * is reported on standard error and counted.
  * <p>
  * Output: one line per sensor and window, in the order the windows close:
  * {@code {"sensor":"s1","start":1700000100000,"end":1700000400000,"avg":21.75,"count":2}}.
@@ -52,14 +52,13 @@ public final class SensorAverages {
     public static final Duration MAX_OUT_OF_ORDERNESS = Duration.ofMinutes(1);
 
     /**
-     * Fails on trailing garbage after the object ({@code {"a":1} x}), which Jackson would otherwise
-     * ignore, so that such a line goes to the dead-letter file.
+     * Input lines. The decoder turns a line that is not one {@link Reading} (bad JSON, trailing
+     * garbage, no integer {@code ts}, a missing or mistyped field) into a dead letter with the line's
+     * offset, the line and the error; the record of a good line carries {@code ts} as its event time.
      */
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
-    private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
-    };
+    private static final JsonDecoder<Reading> READINGS = JsonDecoder.of(Reading.class).timestampField("ts");
+    /** Output lines. */
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
 
     /**
      * What a run did.
@@ -74,6 +73,16 @@ public final class SensorAverages {
 
     /** Count and mean of one window. */
     public record Stats(long count, double avg) {
+    }
+
+    /** One input line; other fields of the line are ignored. */
+    public record Reading(String sensor, long ts, double temp) {
+        public Reading {
+            if (sensor == null || sensor.isBlank()) {
+                throw new IllegalArgumentException("field 'sensor' must be a non-empty string, was "
+                        + (sensor == null ? "missing" : "\"" + sensor + "\""));
+            }
+        }
     }
 
     private SensorAverages() {
@@ -128,18 +137,17 @@ public final class SensorAverages {
         AtomicLong deadLetters = new AtomicLong();
         AtomicLong late = new AtomicLong();
 
-        EventStream<String, Event> readings = EventStream.fromRecords(StreamSources.fileLines(input)
-                        .doOnNext(line -> lines.incrementAndGet()))
-                .filter(line -> !line.isBlank())
-                .errorPolicy(ErrorPolicy.deadLetter())
-                .mapRecord(SensorAverages::parse)
+        Flux<StreamElement<Void, Reading>> readings = StreamSources.fileLines(input)
+                .doOnNext(line -> lines.incrementAndGet())
+                .filter(e -> !(e instanceof StreamRecord<Void, String> r && r.value().isBlank()))
+                .transform(READINGS.decodeText()); // an undecodable line becomes a dead letter in its place
+
+        return EventStream.from(readings,
+                        WatermarkStrategy.<Void, Reading>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
                 .onDeadLetter(dead -> StreamSinks.<DeadLetter<?, ?>>textLines(deadLetterFile,
                                 SensorAverages::deadLetterJson)
-                        .apply(dead.doOnNext(d -> deadLetters.incrementAndGet())));
-
-        // The parsed records carry their event time now: assign watermarks from here on.
-        return EventStream.from(readings.records(),
-                        WatermarkStrategy.<String, Event>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
+                        .apply(dead.doOnNext(d -> deadLetters.incrementAndGet())))
+                .keyBy(Reading::sensor)
                 .window(Windows.tumbling(WINDOW))
                 .aggregate(temperatureStats())
                 .onLateData(lateRecords -> StreamSinks.<Void, String>printStream(System.err, StreamRecord::value)
@@ -152,38 +160,8 @@ public final class SensorAverages {
                         late.get())));
     }
 
-    /**
-     * Parses one line into an {@link Event} keyed by sensor at {@code ts}, as a record that keeps the
-     * line's origin (file and byte offset).
-     *
-     * @throws IllegalArgumentException (or Jackson's {@link JacksonException}) naming what is wrong
-     */
-    public static StreamRecord<String, Event> parse(StreamRecord<Void, String> line) {
-        LinkedHashMap<String, Object> fields = JSON.readValue(line.value(), OBJECT);
-        if (fields == null) {
-            throw new IllegalArgumentException("expected a JSON object, got null");
-        }
-        Object sensor = fields.get("sensor");
-        if (!(sensor instanceof String s) || s.isBlank()) {
-            throw new IllegalArgumentException("field 'sensor' must be a non-empty string, was " + describe(sensor));
-        }
-        Object ts = fields.get("ts");
-        if (!(ts instanceof Integer || ts instanceof Long)) {
-            throw new IllegalArgumentException("field 'ts' must be an integer (epoch millis), was " + describe(ts));
-        }
-        Object temp = fields.get("temp");
-        if (!(temp instanceof Number)) {
-            throw new IllegalArgumentException("field 'temp' must be a number, was " + describe(temp));
-        }
-        return Event.of(s, fields, ((Number) ts).longValue()).toRecord(line.origin());
-    }
-
-    private static String describe(Object value) {
-        return value == null ? "missing" : value instanceof String s ? "\"" + s + "\"" : String.valueOf(value);
-    }
-
     /** Count and average of the {@code temp} field. */
-    public static AggregateFunction<Event, double[], Stats> temperatureStats() {
+    public static AggregateFunction<Reading, double[], Stats> temperatureStats() {
         return new AggregateFunction<>() {
             @Override
             public double[] createAccumulator() {
@@ -191,9 +169,9 @@ public final class SensorAverages {
             }
 
             @Override
-            public double[] add(double[] acc, Event e) {
+            public double[] add(double[] acc, Reading r) {
                 acc[0]++;
-                acc[1] += e.doubleField("temp");
+                acc[1] += r.temp();
                 return acc;
             }
 
@@ -228,10 +206,12 @@ public final class SensorAverages {
         out.put("source", d.origin().source());
         out.put("offset", d.origin().position());
         out.put("operator", d.operator());
-        Throwable e = d.error();
-        out.put("error", e instanceof JacksonException j ? "invalid JSON: " + j.getOriginalMessage()
-                : String.valueOf(e.getMessage()));
-        out.put("line", d.input() instanceof StreamRecord<?, ?> r ? r.value() : String.valueOf(d.input()));
+        out.put("error", String.valueOf(d.error().getMessage()));
+        Object input = d.input();
+        // a line that is not UTF-8 comes as its bytes (shown here with U+FFFD; the error names the bad byte's
+        // offset), a line over the length limit as nothing
+        out.put("line", input instanceof StreamRecord<?, ?> r ? r.value()
+                : input instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : input);
         return JSON.writeValueAsString(out);
     }
 

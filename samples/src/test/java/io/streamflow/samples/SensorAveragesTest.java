@@ -124,6 +124,26 @@ class SensorAveragesTest {
     }
 
     @Test
+    void a_line_that_is_not_utf8_goes_to_the_dead_letter_file_with_the_offset_of_the_bad_byte() throws IOException {
+        String good = reading("s1", T0, "21.5");
+        byte[] bad = "{\"sensor\":\"s\u00ff\",\"ts\":1700000100000,\"temp\":20}".getBytes(StandardCharsets.ISO_8859_1);
+        Path input = dir.resolve("in.jsonl");
+        Files.write(input, (good + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.write(input, bad, java.nio.file.StandardOpenOption.APPEND);
+        Path output = dir.resolve("out.jsonl");
+
+        Summary summary = SensorAverages.run(input, output).block();
+
+        assertThat(summary).isEqualTo(new Summary(2, 1, 1, 0));
+        assertThat(Files.readAllLines(output)).containsExactly(result("s1", 0, "21.5", 1));
+        JsonNode dead = JSON.readTree(Files.readAllLines(dir.resolve("out.dlq.jsonl")).get(0));
+        assertThat(dead.get("offset").asLong()).isEqualTo(good.length() + 1);
+        assertThat(dead.get("operator").asString()).isEqualTo("fileLines");
+        assertThat(dead.get("error").asString()).contains("not valid UTF-8", "0xFF",
+                "at byte " + (good.length() + 1 + "{\"sensor\":\"s".length()));
+    }
+
+    @Test
     void a_malformed_first_line_reaches_the_dead_letter_file_on_every_run() throws IOException {
         // The first dead letter is produced as soon as the file is read; a handler that subscribed
         // late (on another thread) would miss it in some runs.

@@ -208,12 +208,13 @@ public final class Checkpointing implements AutoCloseable {
     /**
      * The checkpointed source {@code name}: {@code resume} is given the restored positions
      * (partition → position of the last record already reflected in the state; empty on a first
-     * start) and returns the records after them. Watermarks are assigned by {@code watermarks},
-     * and barriers are injected here.
+     * start) and returns the records after them (and the source's dead letters, which keep their
+     * place and their position, see {@link EventStream#from}). Watermarks are assigned by
+     * {@code watermarks}, and barriers are injected here.
      */
-    public <K, V> Flux<StreamElement<K, V>> source(String name,
-                                                   Function<Map<Integer, Long>, ? extends Publisher<StreamRecord<K, V>>> resume,
-                                                   WatermarkStrategy<K, V> watermarks) {
+    public <K, V> Flux<StreamElement<K, V>> source(
+            String name, Function<Map<Integer, Long>, ? extends Publisher<? extends StreamElement<K, V>>> resume,
+            WatermarkStrategy<K, V> watermarks) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(resume, "resume");
         Objects.requireNonNull(watermarks, "watermarks");
@@ -232,20 +233,29 @@ public final class Checkpointing implements AutoCloseable {
                     + "': use the same source name, or a new checkpoint directory");
         }
         Map<Integer, Long> positions = link.restoredPositions();
-        return Flux.defer(() -> Flux.from(resume.apply(positions)))
+        return Flux.<StreamElement<K, V>>defer(() -> Flux.<StreamElement<K, V>>from(resume.apply(positions)))
                 .transform(watermarks.assign(link));
     }
 
     /**
      * A resume function for {@link StreamSources#fileLines(Path, long)}: on a first start the whole
-     * file, after a restore the lines after the last consumed one.
+     * file, after a restore the lines after the last consumed one. A line's position is the byte
+     * offset of its start whether it became a record or a dead letter, so a restore after a
+     * dead-lettered line does not read it again.
      */
-    public static Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> resumeFileLines(Path file) {
+    public static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> resumeFileLines(Path file) {
+        return resumeFileLines(file, FileLinesOptions.defaults());
+    }
+
+    /** As {@link #resumeFileLines(Path)}, reading with {@code options} (line limit, decoding). */
+    public static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> resumeFileLines(
+            Path file, FileLinesOptions options) {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
         return positions -> {
             Long last = positions.get(0);
-            return last == null || last < 0 ? StreamSources.fileLines(file, 0)
-                    : StreamSources.fileLines(file, last).skip(1);
+            return last == null || last < 0 ? StreamSources.fileLines(file, 0, options)
+                    : StreamSources.fileLines(file, last, options).skip(1);
         };
     }
 

@@ -21,7 +21,10 @@ public final class DeadLetter<K, V> implements StreamElement<K, V> {
         this.error = Objects.requireNonNull(error, "error");
     }
 
-    /** @return what failed: usually the {@link StreamRecord}, or the raw input of a decoder */
+    /**
+     * @return what failed: usually the {@link StreamRecord}, or the raw input of a decoder (the
+     * {@code byte[]} of a line that is not valid UTF-8; {@code null} when it was not kept)
+     */
     public Object input() {
         return input;
     }
@@ -40,6 +43,7 @@ public final class DeadLetter<K, V> implements StreamElement<K, V> {
 
     @Override
     public String toString() {
-        return "DeadLetter{operator=" + operator + ", origin=" + origin + ", error=" + error + ", input=" + input + '}';
+        return "DeadLetter{operator=" + operator + ", origin=" + origin + ", error=" + error + ", input="
+                + (input instanceof byte[] b ? b.length + " bytes" : input) + '}';
     }
 }

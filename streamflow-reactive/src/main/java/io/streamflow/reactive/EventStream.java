@@ -64,19 +64,27 @@ public final class EventStream<K, V> {
         this.depth = depth;
     }
 
-    /** A stream of records with timestamps and watermarks from {@code strategy}. */
-    public static <K, V> EventStream<K, V> from(Publisher<StreamRecord<K, V>> source,
+    /**
+     * A stream of records with timestamps and watermarks from {@code strategy}. Besides records the
+     * source may emit {@link DeadLetter}s for inputs it could not decode (as
+     * {@link StreamSources#fileLines(java.nio.file.Path)} does): they keep their place in the stream.
+     */
+    public static <K, V> EventStream<K, V> from(Publisher<? extends StreamElement<K, V>> source,
                                                 WatermarkStrategy<K, V> strategy) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(strategy, "strategy");
-        return new EventStream<>(Flux.from(source).transform(strategy.assign()), OperatorSettings.named("stream"),
-                true, 0);
+        return new EventStream<>(Flux.<StreamElement<K, V>>from(source).transform(strategy.assign(null)),
+                OperatorSettings.named("stream"), true, 0);
     }
 
-    /** A stream of records with no watermarks: fine for stateless work; windows will refuse it. */
-    public static <K, V> EventStream<K, V> fromRecords(Publisher<StreamRecord<K, V>> source) {
+    /**
+     * A stream of records (and the source's dead letters) with no watermarks: fine for stateless
+     * work; windows will refuse it.
+     */
+    public static <K, V> EventStream<K, V> fromRecords(Publisher<? extends StreamElement<K, V>> source) {
         Objects.requireNonNull(source, "source");
-        return new EventStream<>(Flux.from(source).map(r -> r), OperatorSettings.named("stream"), false, 0);
+        return new EventStream<>(Flux.<StreamElement<K, V>>from(source).map(r -> r), OperatorSettings.named("stream"),
+                false, 0);
     }
 
     /** A stream of elements that already carry their watermarks (another pipeline, a test stream). */

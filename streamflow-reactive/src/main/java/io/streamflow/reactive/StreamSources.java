@@ -1,16 +1,12 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.LineReader;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -96,83 +92,63 @@ public final class StreamSources {
      * line's byte offset as position. Reading is blocking, so it runs on
      * {@code Schedulers.boundedElastic()}, and requests are served there too; it reads only as many
      * lines as were requested. {@code fromOffset} resumes at a byte offset.
+     * <p>
+     * Decoding is strict ({@link FileLinesOptions#defaults()}): a line that is not valid UTF-8, or
+     * is longer than 1 MiB, is emitted in its place as a {@link DeadLetter} (operator
+     * {@code "fileLines"}, error {@link LineDecodingException}) whose position is the line's byte
+     * offset too, so nothing is rewritten or dropped silently and a resume after it skips it once.
+     * {@link EventStream#from} and {@link Checkpointing#source} take such a stream as it is.
      */
-    public static Flux<StreamRecord<Void, String>> fileLines(Path file, long fromOffset) {
+    public static Flux<StreamElement<Void, String>> fileLines(Path file, long fromOffset) {
+        return fileLines(file, fromOffset, FileLinesOptions.defaults());
+    }
+
+    /**
+     * As {@link #fileLines(Path, long)}, with the line limit and decoding of {@code options}. A dead
+     * letter's {@link DeadLetter#input() input} is the line's bytes ({@code byte[]}, without its
+     * terminator) when they are not valid UTF-8, and {@code null} for a line that was too long to be
+     * kept.
+     */
+    public static Flux<StreamElement<Void, String>> fileLines(Path file, long fromOffset, FileLinesOptions options) {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        if (fromOffset < 0) {
+            throw new IllegalArgumentException("fromOffset must be >= 0, was " + fromOffset);
+        }
         String name = "file:" + file.getFileName();
-        return Flux.<StreamRecord<Void, String>, LineReader>generate(() -> new LineReader(file, fromOffset),
+        return Flux.<StreamElement<Void, String>, LineReader>generate(() -> new LineReader(file, fromOffset,
+                                options.maxLineBytes(), options.isLenientDecoding()),
                         (reader, sink) -> {
                             try {
-                                long offset = reader.offset;
+                                long offset = reader.offset();
                                 String line = reader.readLine();
                                 if (line == null) {
                                     sink.complete();
                                 } else {
                                     sink.next(StreamRecord.of(null, line, 0L, Origin.of(name, 0, offset)));
                                 }
+                            } catch (LineDecodingException bad) {
+                                sink.next(new DeadLetter<>(reader.badLine(), Origin.of(name, 0, bad.lineOffset()),
+                                        "fileLines", bad));
                             } catch (IOException e) {
                                 sink.error(new UncheckedIOException("cannot read " + file + " at byte "
-                                        + reader.offset, e));
+                                        + reader.offset(), e));
                             }
                             return reader;
                         }, LineReader::close)
                 .subscribeOn(Schedulers.boundedElastic(), true);
     }
 
-    public static Flux<StreamRecord<Void, String>> fileLines(Path file) {
+    /** The whole file; see {@link #fileLines(Path, long)}. */
+    public static Flux<StreamElement<Void, String>> fileLines(Path file) {
         return fileLines(file, 0);
     }
 
-    /** Reads UTF-8 lines (LF or CRLF) while tracking the byte offset of each. */
-    static final class LineReader {
-        private final InputStream in;
-        long offset;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
-
-        LineReader(Path file, long from) {
-            try {
-                InputStream raw = Files.newInputStream(file);
-                long skipped = raw.skip(from);
-                if (skipped != from) {
-                    raw.close();
-                    throw new IOException("file is shorter (" + skipped + " bytes) than the offset " + from);
-                }
-                in = new BufferedInputStream(raw, 64 * 1024);
-                offset = from;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open " + file, e);
-            }
-        }
-
-        String readLine() throws IOException {
-            buf.reset();
-            int b;
-            boolean any = false;
-            while ((b = in.read()) != -1) {
-                any = true;
-                offset++;
-                if (b == '\n') {
-                    break;
-                }
-                buf.write(b);
-            }
-            if (!any) {
-                return null;
-            }
-            byte[] bytes = buf.toByteArray();
-            int len = bytes.length;
-            if (len > 0 && bytes[len - 1] == '\r') {
-                len--;
-            }
-            return new String(bytes, 0, len, StandardCharsets.UTF_8);
-        }
-
-        void close() {
-            try {
-                in.close();
-            } catch (IOException ignored) {
-                // nothing was written; closing a reader cannot lose data
-            }
-        }
+    /**
+     * The whole file with the line limit and decoding of {@code options}; see
+     * {@link #fileLines(Path, long, FileLinesOptions)}.
+     */
+    public static Flux<StreamElement<Void, String>> fileLines(Path file, FileLinesOptions options) {
+        return fileLines(file, 0, options);
     }
 }

@@ -16,8 +16,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. */
-final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecord<K, V>, StreamElement<K, V>> {
+/**
+ * Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. Its input is a
+ * source's records and the dead letters of the source or of a decoder before it (inputs it could
+ * not make a record of): those pass through in place, are counted here (sources have no meters)
+ * and consume their position like a record.
+ */
+final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, V>> {
 
     static final int PREFETCH = 256;
 
@@ -168,19 +173,37 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     }
 
     @Override
-    protected void onInput(StreamRecord<K, V> record) {
-        process(record);
-        if (catchUpTargets != null && nextCatchUp < catchUpTargets.size()) {
-            catchUp(record);
+    protected void onInput(StreamElement<K, V> element) {
+        Origin origin;
+        if (element instanceof StreamRecord<K, V> record) {
+            origin = record.origin();
+            onRecord(record);
+        } else if (element instanceof DeadLetter<K, V> dead) {
+            origin = dead.origin();
+            metrics.deadLetter();
+            consumed(origin);
+            emit(dead);
+        } else {
+            throw new IllegalArgumentException("operator '" + strategy.name() + "' assigns watermarks to a source's "
+                    + "records (and its dead letters), but got " + element + ": a stream that already carries "
+                    + "watermarks or other control elements goes in with EventStream.of(...)");
         }
+        if (catchUpTargets != null && nextCatchUp < catchUpTargets.size()) {
+            catchUp(origin);
+        }
+    }
+
+    /** The input at {@code origin} was consumed: a checkpoint from now on resumes after it. */
+    private void consumed(Origin origin) {
+        partition(origin.partition()).position = origin.position();
     }
 
     /**
      * After a fallback, while the pipeline replays output a sink already holds: injects a barrier
-     * when the positions reach the next target, right after the record and its watermark, where
-     * the original run's barrier was.
+     * when the positions reach the next target, right after the input (and its watermark) that
+     * reached it, where the original run's barrier was.
      */
-    private void catchUp(StreamRecord<K, V> record) {
+    private void catchUp(Origin origin) {
         Map<Integer, Long> target = catchUpTargets.get(nextCatchUp);
         boolean reached = true;
         for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
@@ -188,7 +211,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             long to = target.getOrDefault(e.getKey(), -1L);
             if (at > to) {
                 throw new IllegalStateException("after a checkpoint fallback the source '"
-                        + checkpointing.sourceName() + "' replayed " + record.origin() + ", past the positions " + target
+                        + checkpointing.sourceName() + "' replayed " + origin + ", past the positions " + target
                         + " up to which a sink already holds the output: the input changed since (or its partitions "
                         + "are read in another order), so that output cannot be matched; nothing was delivered");
             }
@@ -204,7 +227,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         }
     }
 
-    private void process(StreamRecord<K, V> record) {
+    private void onRecord(StreamRecord<K, V> record) {
         metrics.recordIn();
         long ts;
         try {
@@ -229,6 +252,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             }
             if (retried == null) {
                 metrics.deadLetter();
+                consumed(record.origin());
                 emit(new DeadLetter<>(record, record.origin(), strategy.name(), failure));
                 return;
             }

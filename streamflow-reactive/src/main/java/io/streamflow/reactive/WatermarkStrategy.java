@@ -135,16 +135,23 @@ public final class WatermarkStrategy<K, V> {
 
     /**
      * Validates the configuration and returns the operator: records in, records with in-band
-     * watermarks out.
+     * watermarks out. (A source that also emits {@link DeadLetter}s, such as
+     * {@link StreamSources#fileLines(java.nio.file.Path)}, goes in with {@link EventStream#from}.)
      *
      * @throws IllegalArgumentException listing every configuration error at once
      */
     public Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign() {
-        return assign(null);
+        Function<Flux<? extends StreamElement<K, V>>, Flux<StreamElement<K, V>>> f = assign(null);
+        return f::apply;
     }
 
-    /** As {@link #assign()}, as the first operator of a checkpointed source (it injects the barriers). */
-    Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign(
+    /**
+     * As {@link #assign()}, with a source that may emit dead letters besides its records (inputs it
+     * could not decode): they pass through in place and are counted in
+     * {@code streamflow.records.dead.letter}. With {@code checkpointing}, as the first operator of a
+     * checkpointed source (it injects the barriers).
+     */
+    Function<Flux<? extends StreamElement<K, V>>, Flux<StreamElement<K, V>>> assign(
             io.streamflow.reactive.internal.SourceCheckpointing checkpointing) {
         List<String> errors = new ArrayList<>();
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
@@ -156,7 +163,7 @@ public final class WatermarkStrategy<K, V> {
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid watermark strategy: " + String.join("; ", errors));
         }
-        return flux -> new LiftedFlux<StreamRecord<K, V>, StreamElement<K, V>>(flux,
+        return flux -> new LiftedFlux<StreamElement<K, V>, StreamElement<K, V>>(flux,
                 actual -> new WatermarkAssigner<>(actual, this, checkpointing));
     }
 

@@ -4,7 +4,7 @@ import io.streamflow.reactive.CheckpointInfo;
 import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.OperatorSettings;
-import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.WatermarkStrategy;
 import io.streamflow.reactive.window.Aggregations;
@@ -37,8 +37,8 @@ class CheckpointNamingTest {
     Path dir;
 
     /** A failure of the source after {@code failAfter} records (0: never). */
-    private static Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> input(Path file, long failAfter) {
-        Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> lines = Checkpointing.resumeFileLines(file);
+    private static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> input(Path file, long failAfter) {
+        Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> lines = Checkpointing.resumeFileLines(file);
         AtomicLong read = new AtomicLong();
         return positions -> lines.apply(positions).doOnNext(r -> {
             if (read.incrementAndGet() == failAfter) {

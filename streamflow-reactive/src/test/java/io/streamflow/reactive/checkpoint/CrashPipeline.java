@@ -4,6 +4,7 @@ import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.ErrorPolicy;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.WatermarkStrategy;
@@ -61,8 +62,8 @@ public final class CrashPipeline {
 
     /** Runs the pipeline to its end; {@code onRead} sees every source record. */
     static void run(Path input, Path checkpoints, Path output, long intervalMillis,
-                    Consumer<StreamRecord<Void, String>> onRead) {
-        Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> lines = Checkpointing.resumeFileLines(input);
+                    Consumer<StreamElement<Void, String>> onRead) {
+        Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> lines = Checkpointing.resumeFileLines(input);
         try (Checkpointing cp = Checkpointing.builder(checkpoints).interval(Duration.ofMillis(intervalMillis))
                 .pipeline("crash-test").open()) {
             say("opened");
