@@ -64,7 +64,7 @@ class FallbackRulesTest {
             Checkpointing.Builder> options, OutboxSink<String> results,
                             Function<StreamRecord<String, WindowResult<String, Long>>, String> format,
                             OutboxSink<String> dead) {
-        Function<Map<Integer, Long>, Flux<StreamRecord<Void, String>>> lines = Checkpointing.resumeFileLines(input);
+        Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> lines = Checkpointing.resumeFileLines(input);
         AtomicLong read = new AtomicLong();
         try (Checkpointing cp = options.apply(Checkpointing.builder(checkpoints).interval(Duration.ofMillis(5))).open()) {
             WatermarkStrategy<Void, String> strategy = WatermarkStrategy
