@@ -108,7 +108,7 @@ public final class StreamSources {
                                 if (line == null) {
                                     sink.complete();
                                 } else {
-                                    sink.next(StreamRecord.of(null, line, 0L, Origin.of(name, 0, offset)));
+                                    sink.next(StreamRecord.of(null, line, StreamRecord.NO_TIMESTAMP, Origin.of(name, 0, offset)));
                                 }
                             } catch (IOException e) {
                                 sink.error(new UncheckedIOException("cannot read " + file + " at byte "

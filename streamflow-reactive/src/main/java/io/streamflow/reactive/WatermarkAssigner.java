@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.SourceCheckpointing;
@@ -16,7 +17,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. */
+/**
+ * Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. A record whose
+ * timestamp is not an event time, or that the strategy's guard rejects, is handled by the error
+ * policy before its partition's generator sees it; its position still counts as consumed for
+ * checkpoints, so a restart does not read it again.
+ */
 final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecord<K, V>, StreamElement<K, V>> {
 
     static final int PREFETCH = 256;
@@ -25,7 +31,15 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
     private final OperatorMetrics metrics;
     private final long idleTimeoutMillis;
     private final boolean periodic;
+    /** {@link WatermarkStrategy#withMaxTimestampAhead} in milliseconds, {@code -1} without the guard. */
+    private final long maxAheadMillis;
     private final Map<Integer, Partition> partitions = new HashMap<>();
+    /**
+     * Checkpointed source: positions of partitions whose records were all rejected so far. Such a
+     * partition is not in {@link #partitions}, so it does not hold the watermark back, as it would not
+     * had it produced nothing; its position is checkpointed all the same.
+     */
+    private final Map<Integer, Long> rejectedOnly = new HashMap<>();
     private Partition lastPartition;
     private int lastPartitionId = -1;
     private long emitted = Long.MIN_VALUE;
@@ -52,8 +66,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         this.scalars = checkpointing == null ? null
                 : OperatorScalars.of(checkpointing.backend(), "source:" + checkpointing.sourceName());
         this.metrics = new OperatorMetrics(strategy.registry(), strategy.pipeline(), strategy.name());
-        this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : strategy.idleTimeout().toMillis();
+        this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : EventTime.toMillis(strategy.idleTimeout());
         this.periodic = strategy.periodicInterval() != null;
+        this.maxAheadMillis = strategy.maxAheadMillis();
     }
 
     static final class Partition implements WatermarkGenerator.WatermarkOutput {
@@ -88,7 +103,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             });
         }
         if (periodic) {
-            long i = Math.max(1, strategy.periodicInterval().toMillis());
+            long i = Math.max(1, EventTime.toMillis(strategy.periodicInterval()));
             timers.add(scheduler.schedulePeriodically(() -> {
                 periodicDue.set(true);
                 signalTimer();
@@ -121,6 +136,10 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
             ids.addAll(watermarks.keySet());
         }
         for (int id : ids) {
+            if (watermarks != null && !watermarks.containsKey(id)) {
+                rejectedOnly.put(id, positions.get(id)); // no record of it was accepted before the checkpoint
+                continue;
+            }
             Partition p = partition(id);
             p.position = positions.getOrDefault(id, -1L);
             if (watermarks != null) {
@@ -143,6 +162,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
 
     private Map<Integer, Long> positions() {
         Map<Integer, Long> positions = new HashMap<>();
+        positions.putAll(rejectedOnly);
         for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
             positions.put(e.getKey(), e.getValue().position);
         }
@@ -157,6 +177,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         if (p == null) {
             p = new Partition(strategy.generator().get());
             partitions.put(id, p);
+            rejectedOnly.remove(id);
         }
         lastPartition = p;
         lastPartitionId = id;
@@ -188,11 +209,19 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
                 }
             }
             if (retried == null) {
-                metrics.deadLetter();
-                emit(new DeadLetter<>(record, record.origin(), strategy.name(), failure));
+                deadLetter(record, failure);
                 return;
             }
             ts = retried;
+        }
+        String problem = timestampProblem(record, ts);
+        if (problem != null) {
+            IllegalArgumentException e = EventTime.unusable(record, ts, strategy.name(), problem);
+            if (!strategy.errorPolicy().isDeadLetter()) {
+                throw e;
+            }
+            deadLetter(record, e); // not retried: the same timestamp fails the same way
+            return;
         }
         Partition p = partition(record.origin().partition());
         p.position = record.origin().position();
@@ -208,6 +237,51 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamRecor
         emit(ts == record.timestamp() ? record : record.withTimestamp(ts));
         if (!periodic) {
             forwardWatermark();
+        }
+    }
+
+    /**
+     * Why {@code ts} cannot be the record's event time, or {@code null} when it can.
+     *
+     * @throws IllegalStateException when the record carries {@link StreamRecord#NO_TIMESTAMP} and no
+     * timestamp assigner is configured: a configuration error, whatever the error policy
+     */
+    private String timestampProblem(StreamRecord<K, V> record, long ts) {
+        if (ts == StreamRecord.NO_TIMESTAMP && strategy.usesRecordTimestamps()) {
+            throw new IllegalStateException("record " + record + " has no event timestamp in operator '"
+                    + strategy.name() + "': source '" + record.origin().source() + "' does not carry event time "
+                    + "(its records have StreamRecord.NO_TIMESTAMP); assign one with "
+                    + "WatermarkStrategy.withTimestampAssigner(...)");
+        }
+        String invalid = EventTime.invalidReason(ts);
+        if (invalid != null || maxAheadMillis < 0) {
+            return invalid;
+        }
+        Partition p = partitions.get(record.origin().partition());
+        long watermark = p == null ? Long.MIN_VALUE : p.watermark;
+        if (ts <= EventTime.add(watermark, maxAheadMillis)) {
+            return null;
+        }
+        long now = strategy.scheduler().now(TimeUnit.MILLISECONDS);
+        if (ts <= EventTime.add(now, maxAheadMillis)) {
+            return null;
+        }
+        return "it is more than " + maxAheadMillis + " ms ahead of both the watermark of its partition ("
+                + (watermark == Long.MIN_VALUE ? "none yet" : watermark) + ") and processing time (" + now
+                + "), the limit set by WatermarkStrategy.withMaxTimestampAhead; is it in the right unit (epoch "
+                + "milliseconds)?";
+    }
+
+    /** Sends a record to the dead-letter output; its position counts as consumed. */
+    private void deadLetter(StreamRecord<K, V> record, Throwable error) {
+        metrics.deadLetter();
+        emit(new DeadLetter<>(record, record.origin(), strategy.name(), error));
+        int id = record.origin().partition();
+        Partition p = partitions.get(id);
+        if (p != null) {
+            p.position = record.origin().position();
+        } else if (checkpointing != null) {
+            rejectedOnly.put(id, record.origin().position());
         }
     }
 
