@@ -79,7 +79,7 @@ public final class EventTime {
         }
     }
 
-    /** @return {@code floorMod(t - offset, m)} for {@code 0 <= offset < m}, without overflow for any {@code t} */
+    /** @return {@code floorMod(t - offset, m)} for {@code offset >= 0}, without overflow for any {@code t} */
     public static long phase(long t, long offset, long m) {
         return t >= Long.MIN_VALUE + offset ? Math.floorMod(t - offset, m)
                 : Math.floorMod(Math.floorMod(t, m) - offset, m);
