@@ -4,8 +4,9 @@ import java.util.Objects;
 
 /**
  * Side output: an input that could not be processed (it could not be decoded, a user function
- * threw on it, or no timestamp could be extracted) together with the error and where it happened.
- * It is counted in {@code streamflow.records.dead.letter}.
+ * threw on it, no timestamp could be extracted, or its timestamp cannot be used: it is not an event
+ * time, it cannot be placed in a window or join range, or it is absurdly far ahead) together with
+ * the error and where it happened. It is counted in {@code streamflow.records.dead.letter}.
  */
 public final class DeadLetter<K, V> implements StreamElement<K, V> {
 

@@ -35,13 +35,14 @@ final class DeduplicateSubscriber<K, V, I>
             }
             id = retried.value();
         }
-        if (r.timestamp() + ttl <= watermark) {
+        long expiry = expiry(r.timestamp());
+        if (expiry <= watermark) {
             metrics.late();
             if (LOG.isDebugEnabled()) {
                 LOG.debug("record too old to deduplicate, sent to the late output: operator={} ts={} watermark={} "
                         + "origin={}", settings.name(), r.timestamp(), watermark, r.origin());
             }
-            emit(new LateRecord<>(r, settings.name(), r.timestamp(), r.timestamp() + ttl, watermark));
+            emit(new LateRecord<>(r, settings.name(), r.timestamp(), expiry, watermark));
             return;
         }
         Seen seen = state.get(shard, NS, id);

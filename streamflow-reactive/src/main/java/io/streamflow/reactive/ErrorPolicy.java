@@ -1,8 +1,10 @@
 package io.streamflow.reactive;
 
 /**
- * What an operator does when a user function throws on a record, or when a record's timestamp
- * cannot be extracted.
+ * What an operator does when a user function throws on a record, when a record's timestamp
+ * cannot be extracted, or when it cannot be used (it is not an event time, it cannot be placed in a
+ * window or join range, or the watermark strategy's guard rejects it; such a record is never
+ * retried, as the same timestamp fails the same way).
  * <ul>
  *   <li>{@link #fail()} (the default): the pipeline terminates with the error, upstream is
  *   cancelled.</li>

@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
@@ -27,6 +28,11 @@ import java.util.function.Function;
  * (an entry has one registered timer; older timers of an entry are skipped when due anyway). On
  * cancel or termination the keyed state of a {@linkplain StateBackend#isDurable() durable} backend
  * is kept; other backends are cleared.
+ * <p>
+ * Expiry times ({@code timestamp + ttl}) saturate at {@code Long.MAX_VALUE}: such an entry expires at
+ * the end of input. With a time-to-live, a record whose timestamp is not an event time
+ * ({@code Long.MIN_VALUE}, {@code Long.MAX_VALUE}) goes to the dead-letter output or fails the
+ * pipeline, as the error policy says.
  */
 abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.Entry, O, SK>
         extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, O>> {
@@ -103,15 +109,30 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
     }
 
     private void register(int shard, SK key, S entry) {
-        long expiry = entry.lastTimestamp + ttl;
+        long expiry = expiry(entry.lastTimestamp);
         entry.registeredExpiry = expiry;
         timers.computeIfAbsent(expiry, t -> new ArrayList<>(1)).add(new Ref<>(shard, key));
+    }
+
+    /** When an entry last touched at {@code timestamp} expires ({@code Long.MAX_VALUE}: at the end of input). */
+    final long expiry(long timestamp) {
+        return EventTime.add(timestamp, ttl);
     }
 
     @Override
     protected final void onInput(StreamElement<K, V> e) {
         if (e instanceof StreamRecord<K, V> r) {
             metrics.recordIn();
+            String invalid = ttl > 0 ? EventTime.invalidReason(r.timestamp()) : null;
+            if (invalid != null) {
+                IllegalArgumentException error = EventTime.unusable(r, r.timestamp(), settings.name(), invalid);
+                if (!settings.errorPolicy().isDeadLetter()) {
+                    throw error;
+                }
+                metrics.deadLetter(); // not retried: the same timestamp fails the same way
+                emit(new DeadLetter<>(r, r.origin(), settings.name(), error));
+                return;
+            }
             onRecord(r, shardOf(r));
         } else if (e instanceof Watermark<K, V> w) {
             if (w.timestamp() > watermark) {
@@ -140,7 +161,7 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
                 if (entry == null || entry.registeredExpiry != due.getKey()) {
                     continue;
                 }
-                if (entry.lastTimestamp + ttl <= watermark) {
+                if (expiry(entry.lastTimestamp) <= watermark) {
                     state.remove(ref.shard(), NS, ref.key());
                 } else {
                     register(ref.shard(), ref.key(), entry);

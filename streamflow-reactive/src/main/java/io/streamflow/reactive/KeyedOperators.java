@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.LiftedFlux;
 import io.streamflow.reactive.window.AggregateFunction;
 import reactor.core.publisher.Flux;
@@ -54,9 +55,10 @@ public final class KeyedOperators {
         if (ttl == null) {
             return -1;
         }
-        if (ttl.toMillis() < 1) {
+        long millis = EventTime.toMillis(ttl);
+        if (millis < 1) {
             throw new IllegalArgumentException("time-to-live must be at least 1 ms, was " + ttl);
         }
-        return ttl.toMillis();
+        return millis;
     }
 }

@@ -14,6 +14,17 @@ import java.util.Objects;
  */
 public final class StreamRecord<K, V> implements StreamElement<K, V> {
 
+    /**
+     * The timestamp of a record whose source carries no event time ({@code Long.MIN_VALUE}), such as
+     * {@link StreamSources#fileLines}: give it one with
+     * {@link WatermarkStrategy#withTimestampAssigner}. It is never an event time: a watermark strategy
+     * without a timestamp assigner fails on such a record as a configuration error, and event-time
+     * operators do not place it. {@code Long.MAX_VALUE}, the end-of-input watermark
+     * ({@link Watermark#END}), is not an event time either; valid event timestamps lie strictly
+     * between the two.
+     */
+    public static final long NO_TIMESTAMP = Long.MIN_VALUE;
+
     private final K key;
     private final V value;
     private final long timestamp;
@@ -52,7 +63,7 @@ public final class StreamRecord<K, V> implements StreamElement<K, V> {
         return value;
     }
 
-    /** @return event time in epoch milliseconds */
+    /** @return event time in epoch milliseconds, or {@link #NO_TIMESTAMP} when the source carries none */
     public long timestamp() {
         return timestamp;
     }

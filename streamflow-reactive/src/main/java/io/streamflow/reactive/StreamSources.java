@@ -88,7 +88,8 @@ public final class StreamSources {
 
     /**
      * The lines of a UTF-8 text file as records with a {@code null} key, the line as value,
-     * timestamp 0 (assign event time with {@link WatermarkStrategy#withTimestampAssigner}) and the
+     * timestamp {@link StreamRecord#NO_TIMESTAMP} (assign event time with
+     * {@link WatermarkStrategy#withTimestampAssigner}; windows refuse records without it) and the
      * line's byte offset as position. Reading is blocking, so it runs on
      * {@code Schedulers.boundedElastic()}, and requests are served there too; it reads only as many
      * lines as were requested. {@code fromOffset} resumes at a byte offset.
@@ -125,7 +126,7 @@ public final class StreamSources {
                                 if (line == null) {
                                     sink.complete();
                                 } else {
-                                    sink.next(StreamRecord.of(null, line, 0L, Origin.of(name, 0, offset)));
+                                    sink.next(StreamRecord.of(null, line, StreamRecord.NO_TIMESTAMP, Origin.of(name, 0, offset)));
                                 }
                             } catch (LineDecodingException bad) {
                                 sink.next(new DeadLetter<>(reader.badLine(), Origin.of(name, 0, bad.lineOffset()),

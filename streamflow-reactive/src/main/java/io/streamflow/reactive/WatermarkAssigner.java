@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.SourceCheckpointing;
@@ -20,7 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Per-partition watermark generation with idleness; see {@link WatermarkStrategy}. Its input is a
  * source's records and the dead letters of the source or of a decoder before it (inputs it could
  * not make a record of): those pass through in place, are counted here (sources have no meters)
- * and consume their position like a record.
+ * and consume their position like a record. A record whose timestamp is not an event time, or that
+ * the strategy's guard rejects, is handled by the error policy before its partition's generator
+ * sees it; its position still counts as consumed for checkpoints, so a restart does not read it
+ * again.
  */
 final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, V>> {
 
@@ -30,7 +34,15 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
     private final OperatorMetrics metrics;
     private final long idleTimeoutMillis;
     private final boolean periodic;
+    /** {@link WatermarkStrategy#withMaxTimestampAhead} in milliseconds, {@code -1} without the guard. */
+    private final long maxAheadMillis;
     private final Map<Integer, Partition> partitions = new HashMap<>();
+    /**
+     * Checkpointed source: positions of partitions whose records were all rejected so far. Such a
+     * partition is not in {@link #partitions}, so it does not hold the watermark back, as it would not
+     * had it produced nothing; its position is checkpointed all the same.
+     */
+    private final Map<Integer, Long> rejectedOnly = new HashMap<>();
     private Partition lastPartition;
     private int lastPartitionId = -1;
     private long emitted = Long.MIN_VALUE;
@@ -60,8 +72,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         this.scalars = checkpointing == null ? null
                 : OperatorScalars.of(checkpointing.backend(), "source:" + checkpointing.sourceName());
         this.metrics = new OperatorMetrics(strategy.registry(), strategy.pipeline(), strategy.name());
-        this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : strategy.idleTimeout().toMillis();
+        this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : EventTime.toMillis(strategy.idleTimeout());
         this.periodic = strategy.periodicInterval() != null;
+        this.maxAheadMillis = strategy.maxAheadMillis();
     }
 
     static final class Partition implements WatermarkGenerator.WatermarkOutput {
@@ -97,7 +110,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
             });
         }
         if (periodic) {
-            long i = Math.max(1, strategy.periodicInterval().toMillis());
+            long i = Math.max(1, EventTime.toMillis(strategy.periodicInterval()));
             timers.add(scheduler.schedulePeriodically(() -> {
                 periodicDue.set(true);
                 signalTimer();
@@ -130,6 +143,10 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
             ids.addAll(watermarks.keySet());
         }
         for (int id : ids) {
+            if (watermarks != null && !watermarks.containsKey(id)) {
+                rejectedOnly.put(id, positions.get(id)); // no record of it was accepted before the checkpoint
+                continue;
+            }
             Partition p = partition(id);
             p.position = positions.getOrDefault(id, -1L);
             if (watermarks != null) {
@@ -152,6 +169,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
 
     private Map<Integer, Long> positions() {
         Map<Integer, Long> positions = new HashMap<>();
+        positions.putAll(rejectedOnly);
         for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
             positions.put(e.getKey(), e.getValue().position);
         }
@@ -166,6 +184,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         if (p == null) {
             p = new Partition(strategy.generator().get());
             partitions.put(id, p);
+            rejectedOnly.remove(id);
         }
         lastPartition = p;
         lastPartitionId = id;
@@ -193,9 +212,19 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         }
     }
 
-    /** The input at {@code origin} was consumed: a checkpoint from now on resumes after it. */
+    /**
+     * The input at {@code origin} was consumed: a checkpoint from now on resumes after it. A
+     * partition none of whose inputs made a record yet is not created: it would hold the watermark
+     * back, as it would not had it produced nothing.
+     */
     private void consumed(Origin origin) {
-        partition(origin.partition()).position = origin.position();
+        int id = origin.partition();
+        Partition p = partitions.get(id);
+        if (p != null) {
+            p.position = origin.position();
+        } else if (checkpointing != null) {
+            rejectedOnly.put(id, origin.position());
+        }
     }
 
     /**
@@ -205,9 +234,10 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
      */
     private void catchUp(Origin origin) {
         Map<Integer, Long> target = catchUpTargets.get(nextCatchUp);
+        Map<Integer, Long> positions = positions();
         boolean reached = true;
-        for (Map.Entry<Integer, Partition> e : partitions.entrySet()) {
-            long at = e.getValue().position;
+        for (Map.Entry<Integer, Long> e : positions.entrySet()) {
+            long at = e.getValue();
             long to = target.getOrDefault(e.getKey(), -1L);
             if (at > to) {
                 throw new IllegalStateException("after a checkpoint fallback the source '"
@@ -218,8 +248,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
             reached &= at == to;
         }
         for (Map.Entry<Integer, Long> e : target.entrySet()) {
-            Partition p = partitions.get(e.getKey());
-            reached &= (p == null ? -1 : p.position) == e.getValue();
+            reached &= positions.getOrDefault(e.getKey(), -1L).longValue() == e.getValue();
         }
         if (reached) {
             nextCatchUp++;
@@ -251,12 +280,19 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
                 }
             }
             if (retried == null) {
-                metrics.deadLetter();
-                consumed(record.origin());
-                emit(new DeadLetter<>(record, record.origin(), strategy.name(), failure));
+                deadLetter(record, failure);
                 return;
             }
             ts = retried;
+        }
+        String problem = timestampProblem(record, ts);
+        if (problem != null) {
+            IllegalArgumentException e = EventTime.unusable(record, ts, strategy.name(), problem);
+            if (!strategy.errorPolicy().isDeadLetter()) {
+                throw e;
+            }
+            deadLetter(record, e); // not retried: the same timestamp fails the same way
+            return;
         }
         Partition p = partition(record.origin().partition());
         p.position = record.origin().position();
@@ -273,6 +309,45 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         if (!periodic) {
             forwardWatermark();
         }
+    }
+
+    /**
+     * Why {@code ts} cannot be the record's event time, or {@code null} when it can.
+     *
+     * @throws IllegalStateException when the record carries {@link StreamRecord#NO_TIMESTAMP} and no
+     * timestamp assigner is configured: a configuration error, whatever the error policy
+     */
+    private String timestampProblem(StreamRecord<K, V> record, long ts) {
+        if (ts == StreamRecord.NO_TIMESTAMP && strategy.usesRecordTimestamps()) {
+            throw new IllegalStateException("record " + record + " has no event timestamp in operator '"
+                    + strategy.name() + "': source '" + record.origin().source() + "' does not carry event time "
+                    + "(its records have StreamRecord.NO_TIMESTAMP); assign one with "
+                    + "WatermarkStrategy.withTimestampAssigner(...)");
+        }
+        String invalid = EventTime.invalidReason(ts);
+        if (invalid != null || maxAheadMillis < 0) {
+            return invalid;
+        }
+        Partition p = partitions.get(record.origin().partition());
+        long watermark = p == null ? Long.MIN_VALUE : p.watermark;
+        if (ts <= EventTime.add(watermark, maxAheadMillis)) {
+            return null;
+        }
+        long now = strategy.scheduler().now(TimeUnit.MILLISECONDS);
+        if (ts <= EventTime.add(now, maxAheadMillis)) {
+            return null;
+        }
+        return "it is more than " + maxAheadMillis + " ms ahead of both the watermark of its partition ("
+                + (watermark == Long.MIN_VALUE ? "none yet" : watermark) + ") and processing time (" + now
+                + "), the limit set by WatermarkStrategy.withMaxTimestampAhead; is it in the right unit (epoch "
+                + "milliseconds)?";
+    }
+
+    /** Sends a record to the dead-letter output; its position counts as consumed. */
+    private void deadLetter(StreamRecord<K, V> record, Throwable error) {
+        metrics.deadLetter();
+        emit(new DeadLetter<>(record, record.origin(), strategy.name(), error));
+        consumed(record.origin());
     }
 
     private void forwardWatermark() {

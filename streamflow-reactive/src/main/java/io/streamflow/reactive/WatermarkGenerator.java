@@ -1,5 +1,7 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.EventTime;
+
 /**
  * Generates watermarks for one input partition. Two methods, as in Flink: {@link #onEvent} sees
  * every record's timestamp, {@link #onPeriodicEmit} runs on the strategy's processing-time
@@ -23,12 +25,14 @@ public interface WatermarkGenerator {
 
     /**
      * Bounded out-of-orderness {@code B}: after seeing maximum timestamp {@code M}, the watermark
-     * is {@code M - B - 1}.
+     * is {@code M - B - 1}; where that is below {@code Long.MIN_VALUE} (a timestamp within
+     * {@code B + 1} ms of it) there is no watermark yet.
      */
     static WatermarkGenerator boundedOutOfOrderness(long maxOutOfOrdernessMillis) {
         if (maxOutOfOrdernessMillis < 0) {
             throw new IllegalArgumentException("out-of-orderness must be >= 0 ms, was " + maxOutOfOrdernessMillis);
         }
+        long behind = -maxOutOfOrdernessMillis - 1; // B + 1 would overflow for B = Long.MAX_VALUE
         return new WatermarkGenerator() {
             private long maxTimestamp = Long.MIN_VALUE;
 
@@ -36,14 +40,14 @@ public interface WatermarkGenerator {
             public void onEvent(long timestamp, WatermarkOutput output) {
                 if (timestamp > maxTimestamp) {
                     maxTimestamp = timestamp;
-                    output.emitWatermark(timestamp - maxOutOfOrdernessMillis - 1);
+                    output.emitWatermark(EventTime.add(timestamp, behind));
                 }
             }
 
             @Override
             public void onPeriodicEmit(WatermarkOutput output) {
                 if (maxTimestamp != Long.MIN_VALUE) {
-                    output.emitWatermark(maxTimestamp - maxOutOfOrdernessMillis - 1);
+                    output.emitWatermark(EventTime.add(maxTimestamp, behind));
                 }
             }
         };

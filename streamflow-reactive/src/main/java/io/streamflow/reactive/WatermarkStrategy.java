@@ -2,6 +2,7 @@ package io.streamflow.reactive;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.LiftedFlux;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
@@ -31,17 +32,45 @@ import java.util.function.ToLongFunction;
  * it ({@code W = maxTimestamp - B - 1} for bounded out-of-orderness {@code B}). With
  * {@link #withPeriodicEmit(Duration)} it is emitted on a processing-time timer instead, as Flink
  * does by default.
+ * <h2>Timestamps that are not event times</h2>
+ * Valid event timestamps lie strictly between {@link StreamRecord#NO_TIMESTAMP}
+ * ({@code Long.MIN_VALUE}) and the end-of-input watermark {@link Watermark#END}
+ * ({@code Long.MAX_VALUE}).
+ * <ul>
+ *   <li>A record whose own timestamp is {@link StreamRecord#NO_TIMESTAMP}, taken without a
+ *   {@linkplain #withTimestampAssigner timestamp assigner}, fails the pipeline whatever the error
+ *   policy, with a message that names {@code withTimestampAssigner}: its source carries no event
+ *   time (like {@link StreamSources#fileLines}), so every one of its records would fail the same
+ *   way. That is a missing configuration, not bad data; sending the whole input to the dead-letter
+ *   output would only hide it.</li>
+ *   <li>A timestamp of {@code Long.MAX_VALUE}, or {@code Long.MIN_VALUE} returned by a timestamp
+ *   assigner, is bad data, and so is a timestamp the {@linkplain #withMaxTimestampAhead guard}
+ *   rejects: the record is neither emitted nor seen by the watermark generator. Under
+ *   {@link ErrorPolicy#deadLetter()} it goes to the dead-letter output as a {@link DeadLetter} with
+ *   its origin and the reason, and is counted in {@code streamflow.records.dead.letter}; under
+ *   {@link ErrorPolicy#fail()} (the default) the pipeline fails with the same message. It is not
+ *   retried: the same timestamp fails the same way.</li>
+ * </ul>
+ * The event-time operators downstream (windows, joins, analytics, keyed operators with a
+ * time-to-live) dead-letter such records too, and also records whose window or join range would
+ * not fit in a {@code long} (timestamps within a window size of the ends). They cannot keep a bad
+ * timestamp from advancing the watermark, which is made here: only the guard can.
  *
  * @param <K> key type
  * @param <V> value type
  */
 public final class WatermarkStrategy<K, V> {
 
+    /** The default timestamp: the record's own (a constant, so the assigner can tell it is in use). */
+    private static final ToLongFunction<StreamRecord<?, ?>> RECORD_TIMESTAMP = StreamRecord::timestamp;
+
     private final Supplier<WatermarkGenerator> generator;
     private final String description;
     private final ToLongFunction<? super StreamRecord<K, V>> timestampAssigner;
     private final Duration idleTimeout;
     private final Duration periodicInterval;
+    /** The guard of {@link #withMaxTimestampAhead}, or {@code null}. */
+    private final Duration maxAhead;
     private final Scheduler scheduler;
     private final ErrorPolicy errorPolicy;
     private final String name;
@@ -50,13 +79,14 @@ public final class WatermarkStrategy<K, V> {
 
     private WatermarkStrategy(Supplier<WatermarkGenerator> generator, String description,
                               ToLongFunction<? super StreamRecord<K, V>> timestampAssigner, Duration idleTimeout,
-                              Duration periodicInterval, Scheduler scheduler, ErrorPolicy errorPolicy, String name,
-                              String pipeline, MeterRegistry registry) {
+                              Duration periodicInterval, Duration maxAhead, Scheduler scheduler,
+                              ErrorPolicy errorPolicy, String name, String pipeline, MeterRegistry registry) {
         this.generator = generator;
         this.description = description;
         this.timestampAssigner = timestampAssigner;
         this.idleTimeout = idleTimeout;
         this.periodicInterval = periodicInterval;
+        this.maxAhead = maxAhead;
         this.scheduler = scheduler;
         this.errorPolicy = errorPolicy;
         this.name = name;
@@ -71,7 +101,7 @@ public final class WatermarkStrategy<K, V> {
             throw new IllegalArgumentException("maxOutOfOrderness must not be negative, was " + maxOutOfOrderness
                     + "; use Duration.ZERO for in-order input");
         }
-        long b = maxOutOfOrderness.toMillis();
+        long b = EventTime.toMillis(maxOutOfOrderness);
         return forGenerator(() -> WatermarkGenerator.boundedOutOfOrderness(b), "boundedOutOfOrderness(" + b + "ms)");
     }
 
@@ -86,8 +116,8 @@ public final class WatermarkStrategy<K, V> {
     }
 
     private static <K, V> WatermarkStrategy<K, V> forGenerator(Supplier<WatermarkGenerator> supplier, String desc) {
-        return new WatermarkStrategy<>(Objects.requireNonNull(supplier, "supplier"), desc, StreamRecord::timestamp,
-                null, null, Schedulers.parallel(), ErrorPolicy.fail(), "watermarks", "default",
+        return new WatermarkStrategy<>(Objects.requireNonNull(supplier, "supplier"), desc, RECORD_TIMESTAMP,
+                null, null, null, Schedulers.parallel(), ErrorPolicy.fail(), "watermarks", "default",
                 Metrics.globalRegistry);
     }
 
@@ -98,37 +128,70 @@ public final class WatermarkStrategy<K, V> {
      */
     public WatermarkStrategy<K, V> withTimestampAssigner(ToLongFunction<? super StreamRecord<K, V>> assigner) {
         return new WatermarkStrategy<>(generator, description, Objects.requireNonNull(assigner, "assigner"),
-                idleTimeout, periodicInterval, scheduler, errorPolicy, name, pipeline, registry);
+                idleTimeout, periodicInterval, maxAhead, scheduler, errorPolicy, name, pipeline, registry);
     }
 
     /** Marks a partition idle after {@code timeout} of processing time without records. */
     public WatermarkStrategy<K, V> withIdleness(Duration timeout) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, timeout, periodicInterval,
-                scheduler, errorPolicy, name, pipeline, registry);
+                maxAhead, scheduler, errorPolicy, name, pipeline, registry);
+    }
+
+    /**
+     * Guards the watermark against timestamps absurdly far in the future, such as a timestamp in
+     * microseconds or a year 2900: a record whose timestamp is more than {@code maxAhead} ahead of
+     * <em>both</em> the watermark of its partition and the current processing time (of the
+     * strategy's {@linkplain #withScheduler scheduler}) is rejected. It is neither emitted nor seen
+     * by the watermark generator, so it cannot advance the watermark; it goes to the dead-letter
+     * output or fails the pipeline, as the {@linkplain #withErrorPolicy error policy} says (see the
+     * class comment).
+     * <p>
+     * Both references, because either alone rejects good data: in a replay or simulation that
+     * runs faster than real time, event time runs ahead of the clock and the watermark keeps up
+     * with it; and a partition's watermark stands still while the partition is quiet, so after a
+     * quiet night its next record is far ahead of its watermark, but not of the clock. A
+     * partition's first record (it has no watermark yet) is judged against processing time alone,
+     * so an absurd first record cannot set the watermark either. Each partition is judged against
+     * its own watermark, not the stream's (the minimum over the partitions): a lagging partition
+     * does not make the records of another look too far ahead.
+     * <p>
+     * Choose {@code maxAhead} well above the out-of-orderness bound and the clock skew of the
+     * producers: for a live source, hours or days. In tests with virtual time, set the scheduler's
+     * clock near the event times ({@code VirtualTimeScheduler.advanceTimeTo}), or the first
+     * records are judged ahead of it.
+     *
+     * @param maxAhead how far ahead of both references a timestamp may be; must be positive
+     */
+    public WatermarkStrategy<K, V> withMaxTimestampAhead(Duration maxAhead) {
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
+                Objects.requireNonNull(maxAhead, "maxAhead"), scheduler, errorPolicy, name, pipeline, registry);
     }
 
     /** Emits watermarks on a processing-time interval rather than after each advancing record. */
     public WatermarkStrategy<K, V> withPeriodicEmit(Duration interval) {
-        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, interval, scheduler,
-                errorPolicy, name, pipeline, registry);
+        return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, interval, maxAhead,
+                scheduler, errorPolicy, name, pipeline, registry);
     }
 
     /** The scheduler that supplies processing time and runs timers (virtual time in tests). */
     public WatermarkStrategy<K, V> withScheduler(Scheduler scheduler) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
-                Objects.requireNonNull(scheduler, "scheduler"), errorPolicy, name, pipeline, registry);
+                maxAhead, Objects.requireNonNull(scheduler, "scheduler"), errorPolicy, name, pipeline, registry);
     }
 
-    /** What to do with a record whose timestamp cannot be extracted (default: fail). */
+    /**
+     * What to do with a record whose timestamp cannot be extracted, is not an event time, or is
+     * rejected by {@link #withMaxTimestampAhead} (default: fail).
+     */
     public WatermarkStrategy<K, V> withErrorPolicy(ErrorPolicy policy) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
-                scheduler, Objects.requireNonNull(policy, "policy"), name, pipeline, registry);
+                maxAhead, scheduler, Objects.requireNonNull(policy, "policy"), name, pipeline, registry);
     }
 
     /** Operator and pipeline names used in meters and logs, and the registry for the meters. */
     public WatermarkStrategy<K, V> withMetrics(String pipelineName, String operatorName, MeterRegistry meterRegistry) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
-                scheduler, errorPolicy, Objects.requireNonNull(operatorName, "operatorName"),
+                maxAhead, scheduler, errorPolicy, Objects.requireNonNull(operatorName, "operatorName"),
                 Objects.requireNonNull(pipelineName, "pipelineName"),
                 Objects.requireNonNull(meterRegistry, "meterRegistry"));
     }
@@ -160,6 +223,9 @@ public final class WatermarkStrategy<K, V> {
         if (periodicInterval != null && (periodicInterval.isNegative() || periodicInterval.isZero())) {
             errors.add("periodic emit interval must be positive, was " + periodicInterval);
         }
+        if (maxAhead != null && EventTime.toMillis(maxAhead) <= 0) {
+            errors.add("max timestamp ahead must be at least 1 ms, was " + maxAhead);
+        }
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid watermark strategy: " + String.join("; ", errors));
         }
@@ -181,6 +247,16 @@ public final class WatermarkStrategy<K, V> {
 
     Duration periodicInterval() {
         return periodicInterval;
+    }
+
+    /** The guard in milliseconds, or {@code -1} when there is none. */
+    long maxAheadMillis() {
+        return maxAhead == null ? -1 : EventTime.toMillis(maxAhead);
+    }
+
+    /** Whether timestamps are the records' own (no timestamp assigner). */
+    boolean usesRecordTimestamps() {
+        return timestampAssigner == RECORD_TIMESTAMP;
     }
 
     Scheduler scheduler() {
@@ -206,6 +282,7 @@ public final class WatermarkStrategy<K, V> {
     @Override
     public String toString() {
         return "WatermarkStrategy{" + description + (idleTimeout == null ? "" : ", idle=" + idleTimeout)
-                + (periodicInterval == null ? ", perEvent" : ", periodic=" + periodicInterval) + '}';
+                + (periodicInterval == null ? ", perEvent" : ", periodic=" + periodicInterval)
+                + (maxAhead == null ? "" : ", maxAhead=" + maxAhead) + '}';
     }
 }

@@ -95,7 +95,7 @@ public final class JsonDecoder<T> {
         return new JsonDecoder<>(type, events, mapper, requireName(name, "timestamp field"), keyField);
     }
 
-    /** @return a copy that reads no event time: records keep their own timestamp (decode: events get 0) */
+    /** @return a copy that reads no event time: records keep their own timestamp (decode: events get StreamRecord.NO_TIMESTAMP) */
     public JsonDecoder<T> withoutTimestampField() {
         return new JsonDecoder<>(type, events, mapper, null, keyField);
     }
@@ -127,7 +127,7 @@ public final class JsonDecoder<T> {
      * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was expected
      */
     public T decode(String json) {
-        return codec.decode(json, 0L).value();
+        return codec.decode(json, io.streamflow.reactive.StreamRecord.NO_TIMESTAMP).value();
     }
 
     /**
@@ -135,7 +135,7 @@ public final class JsonDecoder<T> {
      * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was expected
      */
     public T decode(byte[] json) {
-        return codec.decode(json, 0L).value();
+        return codec.decode(json, io.streamflow.reactive.StreamRecord.NO_TIMESTAMP).value();
     }
 
     /**

@@ -8,6 +8,7 @@ import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
@@ -125,6 +126,20 @@ abstract class RankingSubscriber<K, V, RV>
     final void late(StreamRecord<K, V> r, long start, long end) {
         metrics.late();
         emit(new LateRecord<>(r, name, start, end, watermark));
+    }
+
+    /**
+     * A record whose timestamp the operator cannot use: goes to the dead-letter output and is
+     * counted, or fails the pipeline with the same message, as the error policy says (not retried:
+     * the same timestamp fails the same way).
+     */
+    final void unusableTimestamp(StreamRecord<K, V> r, String reason) {
+        IllegalArgumentException e = EventTime.unusable(r, r.timestamp(), name, reason);
+        if (!settings.errorPolicy().isDeadLetter()) {
+            throw e;
+        }
+        metrics.deadLetter();
+        emit(new DeadLetter<>(r, r.origin(), name, e));
     }
 
     /** Applies {@code fn} to the record, or the error policy when it throws; {@code null}: dead-lettered. */

@@ -3,6 +3,7 @@ package io.streamflow.reactive.analytics;
 import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.state.KeyedState;
 import io.streamflow.reactive.window.TimeWindow;
 import reactor.core.CoreSubscriber;
@@ -21,6 +22,9 @@ import java.util.function.ToDoubleFunction;
  * forgotten, and the top N keys are emitted as the ranking of the interval. Intervals without
  * records emit nothing. Ranked scores are rounded to 40 significant bits so that arrival order,
  * which changes the last bits of a floating-point sum, does not change the ranking. A record whose interval was already folded goes to the late output.
+ * A record whose interval would not fit in a {@code long} (its timestamp is not an event time, or
+ * lies within an interval of the ends) goes to the dead-letter output or fails the pipeline, as the
+ * error policy says.
  * <p>
  * Checkpoints: scores and partial sums are put after every change (each score carries the time
  * it was last folded), so a barrier only writes the watermark; on start the index of open
@@ -43,6 +47,9 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
 
     private final double halfLife;
     private final long interval;
+    /** Timestamps whose interval fits in a {@code long}. */
+    private final long first;
+    private final long last;
     private final double floor;
     private final ToDoubleFunction<? super V> weight;
     private final KeyedState<K, String, Score> scores;
@@ -56,6 +63,8 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
         super(actual, settings);
         this.halfLife = halfLifeMillis;
         this.interval = intervalMillis;
+        this.first = EventTime.firstPlaceable(intervalMillis, intervalMillis, 0);
+        this.last = EventTime.lastPlaceable(intervalMillis, intervalMillis, 0);
         this.floor = floor;
         this.weight = weight;
         this.scores = backend.keyedState(name, "scores");
@@ -70,6 +79,12 @@ final class TrendingSubscriber<K, V> extends RankingSubscriber<K, V, Double> {
     @Override
     void onRecord(StreamRecord<K, V> r) {
         long t = r.timestamp();
+        if (t < first || t > last) {
+            String invalid = EventTime.invalidReason(t);
+            unusableTimestamp(r, invalid != null ? invalid : "its interval of " + interval + " ms would not fit in the "
+                    + "range of a long; this operator takes timestamps in [" + first + ", " + last + "]");
+            return;
+        }
         long b = Math.floorDiv(t, interval);
         long last = (b + 1) * interval - 1;
         if (last <= watermark) {

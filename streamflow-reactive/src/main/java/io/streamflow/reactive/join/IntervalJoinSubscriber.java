@@ -3,6 +3,7 @@ package io.streamflow.reactive.join;
 import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.Work;
 import io.streamflow.reactive.state.KeyedState;
 import reactor.core.CoreSubscriber;
@@ -39,12 +40,22 @@ import java.util.function.BiFunction;
  * checkpoint are written to the keyed state {@code "due"} ({@code (shard, due time, position in
  * the time's list) -> key}) and the lists that fired are removed from it; on start the index is
  * rebuilt from it in the same order.
+ * <p>
+ * Every range, bucket and due time is a {@code long}: a left record whose range
+ * {@code [t + lower, t + upper]} (a right record whose range {@code [s - upper, s - lower]}) would
+ * not fit between {@code Long.MIN_VALUE} and {@code Long.MAX_VALUE} exclusive goes to the dead-letter
+ * output or fails the pipeline, as the error policy says; bucket bounds saturate.
  */
 final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R, O> {
 
     private final long lower;
     private final long upper;
     private final long width;
+    /** Left (right) timestamps whose join range fits in a {@code long}. */
+    private final long leftFirst;
+    private final long leftLast;
+    private final long rightFirst;
+    private final long rightLast;
     private final boolean leftOuter;
     private final KeyedState<K, Long, Rows<L>> left;
     private final KeyedState<K, Long, Rows<R>> right;
@@ -68,7 +79,11 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
         super(actual, settings, joiner);
         this.lower = lower;
         this.upper = upper;
-        this.width = Math.max(1, upper - lower + 1);
+        this.width = Math.max(1, EventTime.add(EventTime.subtract(upper, lower), 1));
+        this.leftFirst = Math.max(EventTime.MIN_VALID, EventTime.subtract(EventTime.MIN_VALID, lower));
+        this.leftLast = Math.min(EventTime.MAX_VALID, EventTime.subtract(EventTime.MAX_VALID, upper));
+        this.rightFirst = Math.max(EventTime.MIN_VALID, EventTime.add(EventTime.MIN_VALID, upper));
+        this.rightLast = Math.min(EventTime.MAX_VALID, EventTime.add(EventTime.MAX_VALID, lower));
         this.leftOuter = type == JoinType.LEFT;
         this.left = backend.keyedState(name, "left");
         this.right = backend.keyedState(name, "right");
@@ -79,9 +94,33 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
         return Math.floorDiv(ts, width);
     }
 
+    /** The last timestamp of bucket {@code b}, saturated: no row of the last bucket is later anyway. */
+    private long bucketLast(long b) {
+        return EventTime.multiply(b + 1, width) - 1;
+    }
+
+    private String rangeProblem(long first, long last, boolean isLeft) {
+        return (isLeft ? "the range of right timestamps it joins, [t" + plus(lower) + ", t" + plus(upper) + "],"
+                : "the range of left timestamps it joins, [s" + minus(upper) + ", s" + minus(lower) + "],")
+                + " would not fit in the range of a long; this join takes " + (isLeft ? "left" : "right")
+                + " timestamps in [" + first + ", " + last + "]";
+    }
+
+    private static String plus(long d) {
+        return d < 0 ? " - " + Long.toString(d).substring(1) : " + " + d;
+    }
+
+    private static String minus(long d) {
+        return d < 0 ? " + " + Long.toString(d).substring(1) : " - " + d;
+    }
+
     @Override
     void onLeft(StreamRecord<K, L> r, int shard) {
         long t = r.timestamp();
+        if (t < leftFirst || t > leftLast) {
+            unusableTimestamp(r, rangeProblem(leftFirst, leftLast, true));
+            return;
+        }
         if (t <= watermark) {
             late(r, true, t + lower, t + upper + 1);
             return;
@@ -149,6 +188,10 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
     @Override
     void onRight(StreamRecord<K, R> r, int shard) {
         long s = r.timestamp();
+        if (s < rightFirst || s > rightLast) {
+            unusableTimestamp(r, rangeProblem(rightFirst, rightLast, false));
+            return;
+        }
         if (s <= watermark) {
             late(r, false, s - upper, s - lower + 1);
             return;
@@ -225,11 +268,11 @@ final class IntervalJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, 
             }
         }
         // a left bucket is done when its last possible row (t = end - 1) satisfies t + upper <= W
-        while (!leftBuckets.isEmpty() && (leftBuckets.first() + 1) * width - 1 + upper <= current) {
+        while (!leftBuckets.isEmpty() && EventTime.add(bucketLast(leftBuckets.first()), upper) <= current) {
             removeBucket(left, leftBuckets.pollFirst(), !leftOuter);
         }
         // a right bucket is done when s - lower <= W for its last possible row
-        while (!rightBuckets.isEmpty() && (rightBuckets.first() + 1) * width - 1 - lower <= current) {
+        while (!rightBuckets.isEmpty() && EventTime.subtract(bucketLast(rightBuckets.first()), lower) <= current) {
             removeBucket(right, rightBuckets.pollFirst(), true);
         }
         return null;

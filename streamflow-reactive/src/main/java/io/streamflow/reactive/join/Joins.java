@@ -3,6 +3,7 @@ package io.streamflow.reactive.join;
 import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.LiftedFlux;
 import io.streamflow.reactive.window.TimeWindowAssigner;
 import io.streamflow.reactive.window.WindowAssigner;
@@ -37,7 +38,10 @@ import java.util.function.Function;
  * <p>
  * The join function gets {@code null} for the missing side of an outer result and must not
  * return {@code null}; when it throws, the settings' error policy applies (the pair goes to the
- * dead-letter output, or the pipeline fails).
+ * dead-letter output, or the pipeline fails). The same policy applies to a record whose timestamp
+ * the join cannot use: {@code Long.MIN_VALUE} ({@link io.streamflow.reactive.StreamRecord#NO_TIMESTAMP}),
+ * {@code Long.MAX_VALUE} (the end-of-input watermark), or a timestamp whose window (window join) or
+ * join range (interval join) would not fit in a {@code long}.
  */
 public final class Joins {
 
@@ -89,8 +93,8 @@ public final class Joins {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(joiner, "joiner");
         Objects.requireNonNull(settings, "settings");
-        long lo = lower.toMillis();
-        long hi = upper.toMillis();
+        long lo = EventTime.toMillis(lower);
+        long hi = EventTime.toMillis(upper);
         if (lo > hi) {
             throw new IllegalArgumentException("interval join bounds must have lower <= upper, got [" + lower + ", "
                     + upper + "]");

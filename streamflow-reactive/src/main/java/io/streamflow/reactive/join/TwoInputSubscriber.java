@@ -9,6 +9,7 @@ import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.StreamOperatorSubscriber;
@@ -30,7 +31,10 @@ import java.util.function.BiFunction;
  * Base of the two-input operators (joins). Its input is the two inputs merged, each element tagged
  * with its {@link Side}. It keeps one watermark per input; the operator's watermark is their
  * minimum over the inputs that are not idle, never goes backwards, and is forwarded after the
- * subclass has emitted what it releases. Records without a key go to the dead-letter output.
+ * subclass has emitted what it releases. Records without a key go to the dead-letter output; a
+ * record whose timestamp is not an event time ({@code Long.MIN_VALUE}, {@code Long.MAX_VALUE}), or
+ * whose join range would not fit in a {@code long}, goes there too or fails the pipeline, as the
+ * error policy says.
  * <h2>Checkpoints: barrier alignment</h2>
  * A checkpoint barrier with id {@code N} reaches the operator once per input. The state written for
  * checkpoint {@code N} must hold exactly what both inputs sent before their barrier {@code N}, so
@@ -269,6 +273,11 @@ abstract class TwoInputSubscriber<K, L, R, O> extends StreamOperatorSubscriber<S
                         + "before joining: " + r)));
                 return;
             }
+            String invalid = EventTime.invalidReason(r.timestamp());
+            if (invalid != null) {
+                unusableTimestamp(r, invalid);
+                return;
+            }
             int shard = sharded ? r.origin().partition() : 0;
             if (s.left()) {
                 onLeft((StreamRecord<K, L>) r, shard);
@@ -372,6 +381,21 @@ abstract class TwoInputSubscriber<K, L, R, O> extends StreamOperatorSubscriber<S
                     r.origin());
         }
         emit(new LateRecord<>(r, name, rangeStart, rangeEnd, watermark));
+    }
+
+    /**
+     * A record whose timestamp the join cannot use (not an event time, or its join range would not
+     * fit in a {@code long}): goes to the dead-letter output and is counted, or fails the pipeline
+     * with the same message, as the error policy says. Not retried: the same timestamp fails the
+     * same way.
+     */
+    final void unusableTimestamp(StreamRecord<?, ?> r, String reason) {
+        IllegalArgumentException e = EventTime.unusable(r, r.timestamp(), name, reason);
+        if (!settings.errorPolicy().isDeadLetter()) {
+            throw e;
+        }
+        metrics.deadLetter();
+        emit(new DeadLetter<>(r, r.origin(), name, e));
     }
 
     /**

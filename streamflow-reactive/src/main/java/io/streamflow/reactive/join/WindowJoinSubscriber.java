@@ -21,7 +21,9 @@ import java.util.function.BiFunction;
  * Window join: records of both inputs with the same key in the same window are joined when the
  * watermark passes the window's end; results carry the window's max timestamp. State per input is
  * {@code (shard, window, key) -> rows}; a window's rows are removed once it fired, and a record
- * whose windows have all fired goes to the late output.
+ * whose windows have all fired goes to the late output. A record whose windows would not fit in a
+ * {@code long} (a timestamp within a window size of the ends) goes to the dead-letter output or
+ * fails the pipeline, as the error policy says.
  * <p>
  * Checkpoints: rows are put after every change, so aligned barriers only write the scalars of
  * {@link TwoInputSubscriber}; on start the index of live windows is rebuilt from the namespaces of
@@ -58,7 +60,15 @@ final class WindowJoinSubscriber<K, L, R, O> extends TwoInputSubscriber<K, L, R,
 
     private <V> void add(StreamRecord<K, V> r, int shard, KeyedState<K, TimeWindow, Rows<V>> own,
                          KeyedState<K, TimeWindow, ?> other, boolean isLeft) {
-        List<TimeWindow> windows = assigner.windowsOf(r.timestamp());
+        List<TimeWindow> windows;
+        try {
+            windows = assigner.windowsOf(r.timestamp());
+        } catch (IllegalArgumentException noWindow) {
+            // its windows would not fit in a long (the one thing windowsOf rejects, the base class checked
+            // that the timestamp is an event time)
+            unusableTimestamp(r, noWindow.getMessage());
+            return;
+        }
         TimeWindow lastClosed = null;
         boolean accepted = false;
         K key = r.key();

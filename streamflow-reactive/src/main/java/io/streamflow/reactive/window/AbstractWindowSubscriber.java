@@ -9,6 +9,7 @@ import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.OperatorMetrics;
 import io.streamflow.reactive.internal.OperatorScalars;
 import io.streamflow.reactive.internal.Retry;
@@ -40,6 +41,10 @@ import java.util.function.Function;
  * ({@link #restoreState()}); over an empty backend that is today's fresh start. On cancel or
  * termination the keyed state of a {@linkplain StateBackend#isDurable() durable} backend is kept
  * (it belongs to the checkpoint); other backends are cleared.
+ * <p>
+ * A record whose timestamp cannot be placed in a window of the assigner (it is not an event time,
+ * or its window would not fit in a {@code long}) is bad data: it goes to the dead-letter output, or
+ * fails the pipeline with the same message, before any window sees it.
  */
 abstract class AbstractWindowSubscriber<K, V, A, R>
         extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, WindowResult<K, R>>> {
@@ -53,6 +58,10 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
     final OperatorSettings settings;
     final String name;
     final OperatorMetrics metrics;
+    /** The assigner's windowing: records outside {@code [firstPlaceable, lastPlaceable]} cannot be placed. */
+    private final WindowAssigner assigner;
+    private final long firstPlaceable;
+    private final long lastPlaceable;
     /** The state backend, taken once: {@code stateBackendOrHeap()} makes a new heap backend per call. */
     final StateBackend backend;
     /** Whether the keyed state outlives this operator instance (then it is never cleared here). */
@@ -73,6 +82,9 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         this.settings = spec.settingsSpec();
         this.name = settings.name();
         this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.assigner = spec.assigner();
+        this.firstPlaceable = assigner.firstPlaceable();
+        this.lastPlaceable = assigner.lastPlaceable();
         this.backend = settings.stateBackendOrHeap();
         this.durable = backend.isDurable();
         this.scalars = OperatorScalars.of(backend, name);
@@ -98,6 +110,12 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
             if (r.key() == null) {
                 deadLetterOrFail(r, new IllegalArgumentException("record has no key in window operator '" + name
                         + "': did you forget keyBy(...) before window(...)? " + r));
+                return;
+            }
+            long t = r.timestamp();
+            if (t < firstPlaceable || t > lastPlaceable) {
+                // not retried: the same timestamp fails the same way
+                deadLetterOrFail(r, EventTime.unusable(r, t, name, assigner.placementProblem(t)));
                 return;
             }
             onRecord(r);
@@ -173,14 +191,9 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
 
     // ------------------------------------------------------------------ helpers
 
-    static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
-
-    /** Time at which a window with this max timestamp is purged. */
+    /** Time at which a window with this max timestamp is purged ({@code Long.MAX_VALUE}: at the end of input). */
     final long cleanupTime(long maxTimestamp) {
-        return saturatedAdd(maxTimestamp, lateness);
+        return EventTime.add(maxTimestamp, lateness);
     }
 
     /** Adds the value to the state's accumulator, applying the error policy; false when it went to the DLQ. */

@@ -155,7 +155,7 @@ final class SessionWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber
         int shard = sharded ? r.origin().partition() : 0;
         K key = r.key();
         long start = t;
-        long end = saturatedAdd(t, gap);
+        long end = t + gap; // fits: the operator placed t (at most Long.MAX_VALUE - gap)
         WindowState<A> head = state.get(shard, NS, key);
         if (head == null) {
             if (cleanupTime(end - 1) <= watermark) {

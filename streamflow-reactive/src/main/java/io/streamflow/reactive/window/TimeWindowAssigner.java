@@ -1,5 +1,7 @@
 package io.streamflow.reactive.window;
 
+import io.streamflow.reactive.internal.EventTime;
+
 import java.time.DayOfWeek;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -23,7 +25,8 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     abstract int maxWindowsPerRecord();
 
     /**
-     * Writes the start and end of every window of {@code timestamp} into the arrays.
+     * Writes the start and end of every window of {@code timestamp} into the arrays. Only for a
+     * timestamp in {@code [firstPlaceable(), lastPlaceable()]}.
      *
      * @return how many windows were written
      */
@@ -32,8 +35,14 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     /**
      * @return the windows a record at {@code timestamp} belongs to, in ascending order of end; safe to
      * call from several threads
+     * @throws IllegalArgumentException when the timestamp is not an event time ({@code Long.MIN_VALUE},
+     * {@code Long.MAX_VALUE}) or its windows would not fit in the range of a {@code long}, saying which
      */
     public final java.util.List<TimeWindow> windowsOf(long timestamp) {
+        String problem = placementProblem(timestamp);
+        if (problem != null) {
+            throw new IllegalArgumentException("timestamp " + timestamp + " has no window in " + this + ": " + problem);
+        }
         int max = maxWindowsPerRecord();
         long[] starts = new long[max];
         long[] ends = new long[max];
@@ -52,10 +61,24 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     public static final class Tumbling extends TimeWindowAssigner {
         private final long size;
         private final long offset;
+        private final long first;
+        private final long last;
 
         Tumbling(long size, long offset) {
             this.size = size;
             this.offset = offset;
+            this.first = EventTime.firstPlaceable(size, size, offset);
+            this.last = EventTime.lastPlaceable(size, size, offset);
+        }
+
+        @Override
+        long firstPlaceable() {
+            return first;
+        }
+
+        @Override
+        long lastPlaceable() {
+            return last;
         }
 
         long size() {
@@ -73,7 +96,7 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
 
         @Override
         int assign(long t, long[] starts, long[] ends) {
-            long start = t - Math.floorMod(t - offset, size);
+            long start = t - EventTime.phase(t, offset, size);
             starts[0] = start;
             ends[0] = start + size;
             return 1;
@@ -100,11 +123,25 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
         private final long size;
         private final long slide;
         private final long offset;
+        private final long first;
+        private final long last;
 
         Sliding(long size, long slide, long offset) {
             this.size = size;
             this.slide = slide;
             this.offset = offset;
+            this.first = EventTime.firstPlaceable(size, slide, offset);
+            this.last = EventTime.lastPlaceable(size, slide, offset);
+        }
+
+        @Override
+        long firstPlaceable() {
+            return first;
+        }
+
+        @Override
+        long lastPlaceable() {
+            return last;
         }
 
         long size() {
@@ -121,19 +158,22 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
 
         @Override
         int maxWindowsPerRecord() {
-            return (int) ((size + slide - 1) / slide);
+            return (int) ((size - 1) / slide + 1);
         }
 
         @Override
         int assign(long t, long[] starts, long[] ends) {
-            long lastStart = t - Math.floorMod(t - offset, slide);
+            // windows start at t - d for d = phase, phase + slide, ... below size (no t - size: it may overflow)
             int n = 0;
-            for (long start = lastStart; start > t - size; start -= slide) {
+            for (long d = EventTime.phase(t, offset, slide); ; d += slide) {
+                long start = t - d;
                 starts[n] = start;
                 ends[n] = start + size;
                 n++;
+                if (d >= size - slide) {
+                    return n;
+                }
             }
-            return n;
         }
 
         @Override
@@ -157,12 +197,67 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     public static final class Calendar extends TimeWindowAssigner {
         private final ZoneId zone;
         private final DayOfWeek firstDayOfWeek; // null: days
+        /** The first day or week that starts at or after {@code Long.MIN_VALUE}: there placing begins. */
+        private final long first;
+        /** The last millisecond before the first day or week that would end after {@code Long.MAX_VALUE}. */
+        private final long last;
         private long cachedStart = Long.MAX_VALUE;
         private long cachedEnd = Long.MIN_VALUE;
 
         Calendar(ZoneId zone, DayOfWeek firstDayOfWeek) {
             this.zone = zone;
             this.firstDayOfWeek = firstDayOfWeek;
+            LocalDate lowest = periodStart(EventTime.MIN_VALID);
+            long lo;
+            try {
+                startOf(lowest);
+                lo = EventTime.MIN_VALID;
+            } catch (ArithmeticException beforeLongRange) {
+                lo = startOf(periodAfter(lowest));
+            }
+            LocalDate highest = periodStart(EventTime.MAX_VALID);
+            long hi;
+            try {
+                startOf(periodAfter(highest));
+                hi = EventTime.MAX_VALID;
+            } catch (ArithmeticException afterLongRange) {
+                hi = startOf(highest) - 1;
+            }
+            this.first = lo;
+            this.last = hi;
+        }
+
+        private Calendar(Calendar c) {
+            this.zone = c.zone;
+            this.firstDayOfWeek = c.firstDayOfWeek;
+            this.first = c.first;
+            this.last = c.last;
+        }
+
+        /** The first day of the day or week that holds {@code t}. */
+        private LocalDate periodStart(long t) {
+            LocalDate day = Instant.ofEpochMilli(t).atZone(zone).toLocalDate();
+            return firstDayOfWeek == null ? day : day.with(TemporalAdjusters.previousOrSame(firstDayOfWeek));
+        }
+
+        private LocalDate periodAfter(LocalDate start) {
+            return firstDayOfWeek == null ? start.plusDays(1) : start.plusWeeks(1);
+        }
+
+        /** @throws ArithmeticException when the start of the day is not a {@code long} of epoch millis */
+        private long startOf(LocalDate day) {
+            ZonedDateTime start = day.atStartOfDay(zone);
+            return start.toInstant().toEpochMilli();
+        }
+
+        @Override
+        long firstPlaceable() {
+            return first;
+        }
+
+        @Override
+        long lastPlaceable() {
+            return last;
         }
 
         @Override
@@ -173,14 +268,9 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
         @Override
         int assign(long t, long[] starts, long[] ends) {
             if (t < cachedStart || t >= cachedEnd) {
-                LocalDate day = Instant.ofEpochMilli(t).atZone(zone).toLocalDate();
-                LocalDate first = firstDayOfWeek == null ? day
-                        : day.with(TemporalAdjusters.previousOrSame(firstDayOfWeek));
-                LocalDate next = firstDayOfWeek == null ? first.plusDays(1) : first.plusWeeks(1);
-                ZonedDateTime start = first.atStartOfDay(zone);
-                ZonedDateTime end = next.atStartOfDay(zone);
-                cachedStart = start.toInstant().toEpochMilli();
-                cachedEnd = end.toInstant().toEpochMilli();
+                LocalDate start = periodStart(t);
+                cachedStart = startOf(start);
+                cachedEnd = startOf(periodAfter(start));
             }
             starts[0] = cachedStart;
             ends[0] = cachedEnd;
@@ -188,7 +278,7 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
         }
 
         Calendar copy() {
-            return new Calendar(zone, firstDayOfWeek);
+            return new Calendar(this);
         }
 
         @Override
@@ -211,6 +301,17 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     /** One window per key over all time; fires at end of input or by early triggers. */
     public static final class Global extends TimeWindowAssigner {
         static final Global INSTANCE = new Global();
+
+        /** Every event time: the window {@code [Long.MIN_VALUE, Long.MAX_VALUE)} holds them all. */
+        @Override
+        long firstPlaceable() {
+            return EventTime.MIN_VALID;
+        }
+
+        @Override
+        long lastPlaceable() {
+            return EventTime.MAX_VALID;
+        }
 
         @Override
         int maxWindowsPerRecord() {

@@ -3,6 +3,7 @@ package io.streamflow.reactive.window;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.Work;
 import io.streamflow.reactive.state.KeyedState;
 import io.streamflow.reactive.state.StateBackend;
@@ -235,10 +236,10 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         TimeWindow other = hs[1];
         long otherLast = ls[1];
         if (other == null || t < other.start() || t >= other.end()) {
-            long sliceStart = t - Math.floorMod(t - offset, slice);
+            long sliceStart = t - EventTime.phase(t, offset, slice);
             other = window(sliceStart, sliceStart + slice);
             // slide is a multiple of slice: every time in the slice has the same last window
-            otherLast = sliceStart - Math.floorMod(sliceStart - offset, slide);
+            otherLast = sliceStart - EventTime.phase(sliceStart, offset, slide);
         }
         hs[1] = h;
         ls[1] = ls[0];
@@ -436,25 +437,47 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
         tableShards = null;
     }
 
-    /** Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs. */
+    /**
+     * Sliced: fires the windows whose end the watermark passed, then purges slices no open window needs.
+     * Only windows that hold a live slice are listed, so a watermark that jumps far ahead costs
+     * what the state holds, not one step per window length it jumped.
+     */
     private void onWatermarkSliced(long previous, long current) {
         List<TimeWindow> toFire = new ArrayList<>();
-        if (!live.isEmpty()) {
+        // windows with previous < end - 1 <= current, i.e. start in [previous - size + 2, current - size + 1]
+        if (!live.isEmpty() && current >= Long.MIN_VALUE + (size - 1)) {
             long minSlice = live.first().start();
             long maxSlice = live.last().start();
-            // windows holding a live slice, with previous < end - 1 <= current
-            long lower = minSlice - size + 1;
+            // below Long.MIN_VALUE a lower bound is Long.MIN_VALUE: no window starts before it
+            long lower = EventTime.add(minSlice, 1 - size);
             if (previous != Long.MIN_VALUE) {
-                lower = Math.max(lower, previous - size + 2);
+                lower = Math.max(lower, EventTime.add(previous, 2 - size));
             }
-            long upper = Math.min(maxSlice, current - size + 1);
-            for (long ws = lower + Math.floorMod(offset - lower, slide); ws <= upper; ws += slide) {
+            long upper = Math.min(maxSlice, current - (size - 1));
+            // every window start up to upper is the start of a window that ends by Long.MAX_VALUE: a live
+            // slice starts at or after it, and the windows of a live slice fit
+            long ws = alignUp(lower);
+            while (ws <= upper) {
+                TimeWindow next = live.ceiling(new TimeWindow(ws, ws + slice));
+                if (next == null) {
+                    break;
+                }
+                // next.start() >= ws: the differences below are exact as unsigned numbers
+                if (Long.compareUnsigned(next.start() - ws, size) >= 0) {
+                    // no live slice in the window at ws: go on at the first window that holds the next one
+                    ws = Math.max(ws + slide, alignUp(next.start() - (size - 1)));
+                    continue;
+                }
                 toFire.add(new TimeWindow(ws, ws + size));
+                if (Long.compareUnsigned(upper - ws, slide) < 0) {
+                    break;
+                }
+                ws += slide;
             }
         }
         List<TimeWindow> toPurge = new ArrayList<>();
         for (TimeWindow s : live) {
-            long lastWindowStart = s.start() - Math.floorMod(s.start() - offset, slide);
+            long lastWindowStart = s.start() - EventTime.phase(s.start(), offset, slide);
             if (lastWindowStart + size - 1 > current) {
                 break;
             }
@@ -465,6 +488,11 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
             return;
         }
         setPending(new SlicedFiring(toFire, toPurge, current));
+    }
+
+    /** The smallest window start at or after {@code t} ({@code Long.MAX_VALUE} when there is none). */
+    private long alignUp(long t) {
+        return EventTime.add(t, Math.floorMod(offset - Math.floorMod(t, slide), slide));
     }
 
     @Override
@@ -691,8 +719,9 @@ final class TimeWindowSubscriber<K, V, A, R> extends AbstractWindowSubscriber<K,
                 }
                 TimeWindow w = toFire.get(windowIdx);
                 if (slices == null) {
-                    slices = new ArrayList<>(live.subSet(new TimeWindow(w.start(), w.start() + slice),
-                            new TimeWindow(w.end(), w.end() + slice)));
+                    // the window's first slice to its last (no slice after the window: it may end past Long.MAX_VALUE)
+                    slices = new ArrayList<>(live.subSet(new TimeWindow(w.start(), w.start() + slice), true,
+                            new TimeWindow(w.end() - slice, w.end()), true));
                     shards = columns != null ? tableShards(w) : sliceState.shards();
                     shardIdx = 0;
                     sliceIdx = 0;

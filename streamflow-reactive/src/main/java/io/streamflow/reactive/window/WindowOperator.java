@@ -2,6 +2,7 @@ package io.streamflow.reactive.window;
 
 import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.internal.EventTime;
 import io.streamflow.reactive.internal.LiftedFlux;
 import reactor.core.publisher.Flux;
 
@@ -31,7 +32,11 @@ import java.util.function.Function;
  * downstream requests them. On cancel, buffered inputs are discarded and the state is cleared (kept, when the backend is durable). A
  * throwing aggregate function fails the pipeline or goes to the dead-letter output, by the
  * settings' {@link io.streamflow.reactive.ErrorPolicy}. A record with a {@code null} key is an
- * error of the same kind (did you forget {@code keyBy}?).
+ * error of the same kind (did you forget {@code keyBy}?), and so is a record whose timestamp cannot be
+ * placed in a window: {@code Long.MIN_VALUE} ({@link io.streamflow.reactive.StreamRecord#NO_TIMESTAMP}),
+ * {@code Long.MAX_VALUE} (the end-of-input watermark), or a timestamp whose window would not fit in a
+ * {@code long} (within a window size of the ends). Such records never reach a window; none of
+ * the window arithmetic (bounds, {@code maxTimestamp + L}) overflows.
  *
  * @param <K> key type
  * @param <V> input value type
@@ -62,7 +67,7 @@ public final class WindowOperator<K, V> {
         if (lateness.isNegative()) {
             throw new IllegalArgumentException("allowed lateness must not be negative, was " + lateness);
         }
-        return new WindowOperator<>(assigner, lateness.toMillis(), trigger, settings);
+        return new WindowOperator<>(assigner, EventTime.toMillis(lateness), trigger, settings);
     }
 
     public WindowOperator<K, V> trigger(Trigger newTrigger) {
