@@ -65,6 +65,7 @@ class FileLinesTest {
 
         List<WindowResult<String, Long>> counts = EventStream.from(StreamSources.fileLines(input),
                         WatermarkStrategy.<Void, String>forMonotonousTimestamps()
+                                .withTimestampAssigner(r -> 0L) // every line at event time 0: one window
                                 .withMetrics("users", "lines", registry))
                 .keyBy(line -> line)
                 .window(Windows.tumbling(Duration.ofMinutes(1)))

@@ -20,7 +20,8 @@ public final class OverLongLineChild {
         AtomicLong deadOffset = new AtomicLong(-1);
         AtomicLong deadLength = new AtomicLong(-1);
         EventStream.from(StreamSources.fileLines(Path.of(args[0])),
-                        WatermarkStrategy.<Void, String>forMonotonousTimestamps())
+                        WatermarkStrategy.<Void, String>forMonotonousTimestamps()
+                                .withTimestampAssigner(r -> 0L))
                 .onDeadLetter(d -> d.doOnNext(x -> {
                     dead.incrementAndGet();
                     deadOffset.set(x.origin().position());

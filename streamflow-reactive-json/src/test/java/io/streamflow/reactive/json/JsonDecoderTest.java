@@ -49,7 +49,8 @@ class JsonDecoderTest {
                 .hasMessageContaining("JsonDecoder.timestampField(name)")
                 .hasMessageContaining("withoutTimestampField()");
         assertThat(JsonDecoder.events().withoutTimestampField().decode("{\"ts\":42}").timestamp())
-                .as("no timestamp field: decode gives 0").isZero();
+                .as("no timestamp field: decode gives no event time")
+                .isEqualTo(io.streamflow.reactive.StreamRecord.NO_TIMESTAMP);
     }
 
     @ParameterizedTest(name = "[{index}] {0}")

@@ -64,6 +64,14 @@ class FallbackRulesTest {
             Checkpointing.Builder> options, OutboxSink<String> results,
                             Function<StreamRecord<String, WindowResult<String, Long>>, String> format,
                             OutboxSink<String> dead) {
+        run(input, failAfter, 0, checkpoints, options, results, format, dead);
+    }
+
+    /** As above; with {@code checkpointEvery > 0} a checkpoint is also asked for every that many records. */
+    private static void run(Path input, long failAfter, long checkpointEvery, Path checkpoints,
+                            Function<Checkpointing.Builder, Checkpointing.Builder> options, OutboxSink<String> results,
+                            Function<StreamRecord<String, WindowResult<String, Long>>, String> format,
+                            OutboxSink<String> dead) {
         Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> lines = Checkpointing.resumeFileLines(input);
         AtomicLong read = new AtomicLong();
         try (Checkpointing cp = options.apply(Checkpointing.builder(checkpoints).interval(Duration.ofMillis(5))).open()) {
@@ -75,8 +83,12 @@ class FallbackRulesTest {
             Function<Flux<StreamElement<String, WindowResult<String, Long>>>, Mono<Void>> sink =
                     cp.sink(results, format, sides);
             EventStream.of(cp.source("input", positions -> lines.apply(positions).doOnNext(r -> {
-                        if (read.incrementAndGet() == failAfter) {
+                        long n = read.incrementAndGet();
+                        if (n == failAfter) {
                             throw new IllegalStateException("source failed on purpose");
+                        }
+                        if (checkpointEvery > 0 && n % checkpointEvery == 0) {
+                            cp.checkpointNow().subscribe();
                         }
                     }), strategy))
                     .settings(OperatorSettings.named("counts").withStateBackend(cp.stateBackend())
@@ -232,11 +244,17 @@ class FallbackRulesTest {
 
     @Test
     void sinksThatDeliveredDifferentCheckpointsBeforeACrashAreEachCaughtUpToTheirOwn() throws Exception {
-        Path file = input(30_000, 6);
+        // a poison line every 1,000 and a checkpoint asked for every 1,500 records: dead letters in many checkpoints
+        List<String> lines = new ArrayList<>(CrashOutput.input(new SplittableRandom(6), 30_000, false));
+        for (int i = 500; i < lines.size(); i += 1000) {
+            lines.set(i, lines.get(i).replace(",k", ",!poison"));
+        }
+        Path file = dir.resolve("input.txt");
+        Files.write(file, lines, StandardCharsets.UTF_8);
         Path checkpoints = dir.resolve("ck");
         Path out = dir.resolve("out");
         // the results of a checkpoint are delivered, its dead letters fail: the sinks now hold different checkpoints
-        Throwable failure = catchThrowable(() -> run(file, 0, checkpoints, b -> b,
+        Throwable failure = catchThrowable(() -> run(file, 0, 1_500, checkpoints, b -> b.interval(Duration.ZERO),
                 StreamSinks.exactlyOnceFiles(out.resolve("results")), CrashPipeline::format,
                 new FailOnce(StreamSinks.exactlyOnceFiles(out.resolve("dead")), 4)));
         assertThat(failure).hasStackTraceContaining("disk gone on purpose");
