@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.FatalErrors;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -20,6 +21,11 @@ import java.util.function.Function;
  * (demand reaches the source), and do their blocking I/O on {@code Schedulers.boundedElastic()}.
  * They are at-least-once: records written before a crash may be written again after a restart,
  * except {@link #exactlyOnceFiles}, which is exactly-once behind {@link Checkpointing#sink}.
+ * <p>
+ * A format function that throws fails the sink, and with it the pipeline. So does a JVM-fatal error
+ * ({@link OutOfMemoryError}, {@link StackOverflowError}), which Reactor would otherwise throw on the
+ * sink's worker thread, leaving the pipeline waiting forever: the sink fails with an exception whose
+ * cause is that error.
  */
 public final class StreamSinks {
 
@@ -42,9 +48,11 @@ public final class StreamSinks {
             PrintStream out, Function<? super StreamRecord<K, V>, String> format) {
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(format, "format");
+        String where = "StreamSinks.printStream";
         return records -> records.publishOn(Schedulers.boundedElastic(), 256)
-                .doOnNext(r -> out.println(format.apply(r)))
-                .then(Mono.fromRunnable(out::flush).subscribeOn(Schedulers.boundedElastic()).then());
+                .doOnNext(FatalErrors.guard(r -> out.println(format.apply(r)), where))
+                .then(Mono.fromRunnable(FatalErrors.guard(out::flush, where))
+                        .subscribeOn(Schedulers.boundedElastic()).then());
     }
 
     /** Writes one line per record to {@code file} (created or truncated), flushed and closed at the end. */
@@ -61,12 +69,13 @@ public final class StreamSinks {
     public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(format, "format");
+        String where = "StreamSinks.textLines(" + file + ")";
         return elements -> Flux.using(
                         () -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
                         writer -> elements.publishOn(Schedulers.boundedElastic(), 256)
-                                .doOnNext(e -> write(writer, format.apply(e), file))
-                                .then(Mono.fromRunnable(() -> flush(writer, file))),
+                                .doOnNext(FatalErrors.guard(e -> write(writer, format.apply(e), file), where))
+                                .then(Mono.fromRunnable(FatalErrors.guard(() -> flush(writer, file), where))),
                         writer -> close(writer, file))
                 .subscribeOn(Schedulers.boundedElastic())
                 .then();
