@@ -1,5 +1,6 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.StreamSinks.IfExists;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,7 +13,9 @@ import reactor.test.StepVerifier;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,8 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * The built-in sinks: an {@link Error} thrown by a format function (on the sink's worker thread)
- * terminates the pipeline instead of leaving it waiting forever.
+ * The built-in sinks: what a file sink does with an existing file, and that an {@link Error} thrown
+ * by a format function (on the sink's worker thread) terminates the pipeline instead of leaving it
+ * waiting forever.
  */
 class StreamSinksTest {
 
@@ -41,6 +45,88 @@ class StreamSinksTest {
 
     private static Mono<Void> run(int n, Function<Flux<StreamRecord<String, Integer>>, Mono<Void>> sink) {
         return EventStream.fromRecords(records(n)).sink(sink);
+    }
+
+    // ------------------------------------------------------------------ existing files
+
+    @Test
+    void aFileSinkRefusesToOverwriteANonEmptyFileSaysHowToAppendOrReplaceAndLeavesTheFileAsItWas()
+            throws IOException {
+        Path out = Files.writeString(dir.resolve("out.txt"), "from an earlier run\n");
+
+        StepVerifier.create(run(3, StreamSinks.fileLines(out, r -> "new " + r.value())))
+                .expectErrorSatisfies(e -> assertThat(e)
+                        .isInstanceOf(UncheckedIOException.class)
+                        .hasCauseInstanceOf(FileAlreadyExistsException.class)
+                        .hasMessageContaining("refusing to overwrite " + out)
+                        .hasMessageContaining("IfExists.APPEND")
+                        .hasMessageContaining("IfExists.REPLACE")
+                        .hasMessageContaining("exactlyOnceFiles"))
+                .verify(TIMEOUT);
+
+        assertThat(Files.readAllLines(out)).containsExactly("from an earlier run");
+    }
+
+    @Test
+    void aTextLinesSinkRefusesToOverwriteANonEmptyFileToo() throws IOException {
+        Path out = Files.writeString(dir.resolve("dead.txt"), "dead letter of an earlier run\n");
+
+        StepVerifier.create(Flux.just("a", "b").as(StreamSinks.<String>textLines(out, s -> s)))
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("refusing to overwrite " + out))
+                .verify(TIMEOUT);
+
+        assertThat(Files.readAllLines(out)).containsExactly("dead letter of an earlier run");
+    }
+
+    @Test
+    void aFileSinkWritesAMissingOrEmptyFileWhateverTheChoice() throws IOException {
+        Path missing = dir.resolve("missing.txt");
+        Path empty = Files.createFile(dir.resolve("empty.txt"));
+
+        run(2, StreamSinks.fileLines(missing, r -> "v" + r.value())).block(TIMEOUT);
+        run(2, StreamSinks.fileLines(empty, r -> "v" + r.value())).block(TIMEOUT);
+
+        assertThat(Files.readAllLines(missing)).containsExactly("v0", "v1");
+        assertThat(Files.readAllLines(empty)).containsExactly("v0", "v1");
+    }
+
+    @Test
+    void aFileSinkThatAppendsKeepsTheLinesOfEarlierRuns() throws IOException {
+        Path out = dir.resolve("out.txt");
+
+        run(2, StreamSinks.fileLines(out, r -> "first " + r.value(), IfExists.APPEND)).block(TIMEOUT);
+        run(2, StreamSinks.fileLines(out, r -> "second " + r.value(), IfExists.APPEND)).block(TIMEOUT);
+
+        assertThat(Files.readAllLines(out)).containsExactly("first 0", "first 1", "second 0", "second 1");
+    }
+
+    @Test
+    void aFileSinkThatReplacesWritesTheFileAnew() throws IOException {
+        Path out = Files.writeString(dir.resolve("out.txt"), "old 0\nold 1\nold 2\n");
+
+        run(1, StreamSinks.fileLines(out, r -> "new " + r.value(), IfExists.REPLACE)).block(TIMEOUT);
+
+        assertThat(Files.readAllLines(out)).containsExactly("new 0");
+    }
+
+    @Test
+    void deadLettersWrittenByAnEarlierRunSurviveARestartThatAppends() throws IOException {
+        Path dead = dir.resolve("dead.txt");
+        Supplier<Mono<Void>> pipeline = () -> EventStream.fromRecords(records(6))
+                .errorPolicy(ErrorPolicy.deadLetter())
+                .map(v -> {
+                    if (v % 3 == 0) {
+                        throw new IllegalArgumentException("bad " + v);
+                    }
+                    return v;
+                })
+                .onDeadLetter(StreamSinks.textLines(dead, d -> d.error().getMessage(), IfExists.APPEND))
+                .sink(records -> records.then());
+
+        pipeline.get().block(TIMEOUT);
+        pipeline.get().block(TIMEOUT); // the restarted pipeline replays its input
+
+        assertThat(Files.readAllLines(dead)).containsExactly("bad 0", "bad 3", "bad 0", "bad 3");
     }
 
     // ------------------------------------------------------------------ errors in format functions
