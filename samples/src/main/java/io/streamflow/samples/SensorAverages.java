@@ -127,8 +127,10 @@ public final class SensorAverages {
 
     /**
      * Reads {@code input}, writes the averages to {@code output} and the dead letters to
-     * {@link #deadLetterFile(Path)} (both created or truncated). Nothing happens until the result is
-     * subscribed; each subscription is a new run.
+     * {@link #deadLetterFile(Path)}. Each run computes everything again from the whole input, so it
+     * replaces both files ({@link StreamSinks.IfExists#REPLACE}); a pipeline that resumes after a
+     * restart would append instead. Nothing happens until the result is subscribed; each subscription
+     * is a new run.
      */
     public static Mono<Summary> run(Path input, Path output) {
         Path deadLetterFile = deadLetterFile(output);
@@ -145,7 +147,7 @@ public final class SensorAverages {
         return EventStream.from(readings,
                         WatermarkStrategy.<Void, Reading>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
                 .onDeadLetter(dead -> StreamSinks.<DeadLetter<?, ?>>textLines(deadLetterFile,
-                                SensorAverages::deadLetterJson)
+                                SensorAverages::deadLetterJson, StreamSinks.IfExists.REPLACE)
                         .apply(dead.doOnNext(d -> deadLetters.incrementAndGet())))
                 .keyBy(Reading::sensor)
                 .window(Windows.tumbling(WINDOW))
@@ -154,7 +156,7 @@ public final class SensorAverages {
                         .apply(lateRecords.doOnNext(l -> late.incrementAndGet())
                                 .map(l -> StreamRecord.of(null, lateJson(l), 0L))))
                 .sink(windows -> StreamSinks.<String, WindowResult<String, Stats>>fileLines(output,
-                                r -> resultJson(r.value()))
+                                r -> resultJson(r.value()), StreamSinks.IfExists.REPLACE)
                         .apply(windows.doOnNext(r -> results.incrementAndGet())))
                 .then(Mono.fromSupplier(() -> new Summary(lines.get(), results.get(), deadLetters.get(),
                         late.get())));

@@ -208,4 +208,17 @@ class SensorAveragesTest {
         assertThat(SensorAverages.deadLetterFile(Path.of("averages.txt")))
                 .isEqualTo(Path.of("averages.txt.dlq.jsonl"));
     }
+
+    @Test
+    void running_again_with_the_same_output_replaces_both_files() throws IOException {
+        Path input = write("in.jsonl", List.of(reading("s1", T0, "21.5"), "{oops"));
+        Path output = dir.resolve("out.jsonl");
+
+        SensorAverages.run(input, output).block();
+        Summary again = SensorAverages.run(input, output).block();
+
+        assertThat(again).isEqualTo(new Summary(2, 1, 1, 0));
+        assertThat(Files.readAllLines(output)).containsExactly(result("s1", 0, "21.5", 1));
+        assertThat(Files.readAllLines(SensorAverages.deadLetterFile(output))).hasSize(1);
+    }
 }

@@ -12,6 +12,7 @@ import io.streamflow.reactive.window.WindowResult;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.util.Logger;
 import reactor.util.Loggers;
 
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -223,31 +225,80 @@ public final class EventStream<K, V> {
 
     /**
      * Sends late records to {@code handler} and removes them here. The handler must subscribe to the
-     * flux it is given (the stream does not start before it does); the stream completes when both the
-     * main path and the handler's publisher have completed.
+     * flux it is given, typically by returning it with operators applied
+     * ({@code late -> late.doOnNext(log::warn)}; to drop late records, {@code late -> late.then()}).
+     * It may subscribe later, on another thread: nothing flows before it does, so no late record is
+     * missed. The stream completes when both the main path and the handler's publisher have completed.
+     * If the handler's publisher terminates without the handler having subscribed to the flux, the
+     * stream fails with an {@link IllegalStateException} saying so (a handler whose publisher never
+     * terminates and never subscribes keeps the stream from starting).
+     * <p>
+     * An error of the stream upstream reaches both the main path and the handler's flux; the stream
+     * fails with it once (the handler's copy of the same error is not reported again).
      */
     public EventStream<K, V> onLateData(Function<Flux<LateRecord<?, ?>>, ? extends Publisher<?>> handler) {
-        return route(LateRecord.class, handler);
+        return route(LateRecord.class, "onLateData", "late records", handler);
     }
 
-    /** Sends dead letters to {@code handler} and removes them here. */
+    /**
+     * Sends dead letters to {@code handler} and removes them here; the handler must subscribe to the
+     * flux it is given, as for {@link #onLateData(Function)}.
+     */
     public EventStream<K, V> onDeadLetter(Function<Flux<DeadLetter<?, ?>>, ? extends Publisher<?>> handler) {
-        return route(DeadLetter.class, handler);
+        return route(DeadLetter.class, "onDeadLetter", "dead letters", handler);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private <T> EventStream<K, V> route(Class<?> type, Function<Flux<T>, ? extends Publisher<?>> handler) {
+    private <T> EventStream<K, V> route(Class<?> type, String method, String what,
+                                        Function<Flux<T>, ? extends Publisher<?>> handler) {
         Objects.requireNonNull(handler, "handler");
-        // refCount(2): nothing flows until both the main path and the handler have subscribed (a
-        // handler may subscribe later, on another thread), so no side output is missed.
+        String position = depth == 0 ? "right after the source" : "after operator " + depth + " of the stream";
+        String pipeline = settings.pipeline();
         Flux<StreamElement<K, V>> routed = Flux.defer(() -> {
-            Flux<StreamElement<K, V>> shared = elements.publish().refCount(2);
-            return Flux.merge(
-                    shared.filter(e -> !type.isInstance(e)),
-                    Flux.from(handler.apply((Flux<T>) (Flux) shared.filter(type::isInstance))).then()
-                            .thenMany(Flux.<StreamElement<K, V>>empty()));
+            AtomicReference<Throwable> upstreamError = new AtomicReference<>();
+            AtomicBoolean subscribed = new AtomicBoolean();
+            Sinks.Empty<Void> sideTerminated = Sinks.empty();
+            // refCount(2): nothing flows until both the main path and the handler have subscribed (a
+            // handler may subscribe later, on another thread), so no side output is missed.
+            Flux<StreamElement<K, V>> shared = elements.doOnError(upstreamError::set).publish().refCount(2);
+            Flux<T> side = Flux.defer(() -> {
+                subscribed.set(true);
+                return (Flux<T>) (Flux) shared.filter(type::isInstance)
+                        .doFinally(signal -> sideTerminated.tryEmitEmpty());
+            });
+            // An upstream error reaches both paths, one after the other. The main path reports it once
+            // the handler's path has received it too: failing at once would cancel the handler's path
+            // first, and its copy of the error would then go to the dropped-error hook.
+            Flux<StreamElement<K, V>> main = shared.filter(e -> !type.isInstance(e))
+                    .onErrorResume(e -> Mono.<StreamElement<K, V>>error(e)
+                            .delaySubscription(sideTerminated.asMono()));
+            Mono<StreamElement<K, V>> handled = Flux.from(handler.apply(side))
+                    .then(Mono.defer(() -> subscribed.get() ? Mono.<StreamElement<K, V>>empty()
+                            : Mono.error(new IllegalStateException("the " + method + " handler (pipeline '"
+                                    + pipeline + "', " + position + ") completed without subscribing to the flux of "
+                                    + what + " it was given, so the stream could never start: a handler must "
+                                    + "subscribe to that flux, for example by returning it with operators applied ("
+                                    + "x -> x.doOnNext(...)), or x -> x.then() to drop them"))))
+                    // the handler's copy of an upstream error: the main path reports it
+                    .onErrorResume(e -> isCausedBy(e, upstreamError.get()), e -> Mono.empty());
+            return Flux.merge(main, handled);
         });
         return new EventStream<>(routed, settings, hasWatermarks, depth);
+    }
+
+    /** Whether {@code e} is {@code cause} or has it in its chain of causes. */
+    private static boolean isCausedBy(Throwable e, Throwable cause) {
+        if (cause == null) {
+            return false;
+        }
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 32; depth++) { // bounded: a chain may loop
+            if (t == cause) {
+                return true;
+            }
+            t = t.getCause();
+        }
+        return false;
     }
 
     /** @return every element: records, watermarks, control elements and side outputs */

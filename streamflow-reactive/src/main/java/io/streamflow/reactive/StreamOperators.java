@@ -1,6 +1,7 @@
 package io.streamflow.reactive;
 
 import io.micrometer.core.instrument.Counter;
+import io.streamflow.reactive.internal.FatalErrors;
 import io.streamflow.reactive.internal.Retry;
 import org.reactivestreams.Publisher;
 import reactor.core.Exceptions;
@@ -25,7 +26,9 @@ import java.util.function.Predicate;
  * Element-wise operators are built on Reactor's {@code handle}/{@code flatMapIterable}, so they
  * keep Reactor's demand handling: one request upstream per request downstream (plus replenishment
  * for filtered records). A throwing user function fails the stream or, with
- * {@link ErrorPolicy#deadLetter()}, turns the record into a {@link DeadLetter} in the stream.
+ * {@link ErrorPolicy#deadLetter()}, turns the record into a {@link DeadLetter} in the stream. A
+ * JVM-fatal error ({@link OutOfMemoryError}, {@link StackOverflowError}) always fails the stream,
+ * as the cause of the exception it fails with.
  */
 public final class StreamOperators {
 
@@ -335,7 +338,7 @@ public final class StreamOperators {
             try {
                 return fn.apply(r);
             } catch (Throwable t) {
-                Exceptions.throwIfFatal(t);
+                failIfFatal(t);
                 ErrorPolicy policy = settings.errorPolicy();
                 if (!policy.isDeadLetter()) {
                     throw Exceptions.propagate(t);
@@ -344,10 +347,22 @@ public final class StreamOperators {
                     try {
                         return Retry.again(fn, r, policy.retries(), t);
                     } catch (Throwable last) {
+                        failIfFatal(last);
                         throw new Failed(Exceptions.unwrap(last));
                     }
                 }
                 throw new Failed(t);
+            }
+        }
+
+        /**
+         * A fatal error is never a dead letter. Reactor would throw a JVM-fatal one on the thread
+         * that met it (a scheduler worker: the pipeline would wait forever), so it fails the stream
+         * carried by an exception instead.
+         */
+        private void failIfFatal(Throwable t) {
+            if (Exceptions.isFatal(t)) {
+                throw FatalErrors.rethrow(t, "operator '" + settings.name() + "'");
             }
         }
 

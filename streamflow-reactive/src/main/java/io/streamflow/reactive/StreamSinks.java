@@ -1,14 +1,19 @@
 package io.streamflow.reactive;
 
+import io.streamflow.reactive.internal.FatalErrors;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,8 +25,34 @@ import java.util.function.Function;
  * (demand reaches the source), and do their blocking I/O on {@code Schedulers.boundedElastic()}.
  * They are at-least-once: records written before a crash may be written again after a restart,
  * except {@link #exactlyOnceFiles}, which is exactly-once behind {@link Checkpointing#sink}.
+ * <p>
+ * A format function that throws fails the sink, and with it the pipeline. So does a JVM-fatal error
+ * ({@link OutOfMemoryError}, {@link StackOverflowError}), which Reactor would otherwise throw on the
+ * sink's worker thread, leaving the pipeline waiting forever: the sink fails with an exception whose
+ * cause is that error.
  */
 public final class StreamSinks {
+
+    /**
+     * What a file sink ({@link #fileLines(Path, Function, IfExists)}, {@link #textLines(Path, Function,
+     * IfExists)}) does with a file that exists and is not empty when the sink starts. A missing or
+     * empty file is simply written, whatever the choice.
+     */
+    public enum IfExists {
+        /**
+         * Fail the sink before writing anything (the default), so that the output of an earlier run
+         * is never lost silently.
+         */
+        FAIL,
+        /**
+         * Add the lines after the existing ones. Across restarts this is at-least-once: a pipeline
+         * restarted after a crash writes again what it wrote after its last checkpoint, so lines may
+         * repeat.
+         */
+        APPEND,
+        /** Truncate the file and write it anew: the earlier content is lost. */
+        REPLACE
+    }
 
     private StreamSinks() {
     }
@@ -42,34 +73,98 @@ public final class StreamSinks {
             PrintStream out, Function<? super StreamRecord<K, V>, String> format) {
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(format, "format");
+        String where = "StreamSinks.printStream";
         return records -> records.publishOn(Schedulers.boundedElastic(), 256)
-                .doOnNext(r -> out.println(format.apply(r)))
-                .then(Mono.fromRunnable(out::flush).subscribeOn(Schedulers.boundedElastic()).then());
+                .doOnNext(FatalErrors.guard(r -> out.println(format.apply(r)), where))
+                .then(Mono.fromRunnable(FatalErrors.guard(out::flush, where))
+                        .subscribeOn(Schedulers.boundedElastic()).then());
     }
 
-    /** Writes one line per record to {@code file} (created or truncated), flushed and closed at the end. */
+    /**
+     * Writes one line per record to {@code file}, flushed and closed at the end; fails if the file
+     * exists and is not empty (see {@link #fileLines(Path, Function, IfExists)} to append or replace).
+     */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
             Path file, Function<? super StreamRecord<K, V>, String> format) {
-        return textLines(file, format);
+        return textLines(file, format, IfExists.FAIL);
+    }
+
+    /**
+     * Writes one line per record to {@code file}, flushed and closed at the end; {@code ifExists} says
+     * what happens to a file that exists and is not empty. At-least-once across restarts: appending
+     * after a crash may repeat lines. Exactly-once output goes through
+     * {@code checkpointing.sink(StreamSinks.exactlyOnceFiles(directory), format)} (see
+     * {@link Checkpointing#sink}).
+     */
+    public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
+            Path file, Function<? super StreamRecord<K, V>, String> format, IfExists ifExists) {
+        return textLines(file, format, ifExists);
     }
 
     /**
      * Writes one line per element of any type (for example {@link DeadLetter}s or {@link LateRecord}s
-     * routed with {@link EventStream#onDeadLetter}) to {@code file} (created or truncated), flushed and
-     * closed at the end.
+     * routed with {@link EventStream#onDeadLetter}) to {@code file}, flushed and closed at the end;
+     * fails if the file exists and is not empty (see {@link #textLines(Path, Function, IfExists)} to
+     * append or replace).
      */
     public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format) {
+        return textLines(file, format, IfExists.FAIL);
+    }
+
+    /**
+     * Writes one line per element of any type to {@code file}, flushed and closed at the end;
+     * {@code ifExists} says what happens to a file that exists and is not empty
+     * ({@link IfExists#FAIL}: the sink fails before writing anything). At-least-once across restarts:
+     * a restarted pipeline writes again what it wrote after its last checkpoint, so with
+     * {@link IfExists#APPEND} lines may repeat. Exactly-once output goes through
+     * {@code checkpointing.sink(StreamSinks.exactlyOnceFiles(directory), format)} (see
+     * {@link Checkpointing#sink}).
+     */
+    public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format,
+                                                             IfExists ifExists) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(ifExists, "ifExists");
+        String where = "StreamSinks.textLines(" + file + ")";
         return elements -> Flux.using(
-                        () -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
+                        () -> open(file, ifExists),
                         writer -> elements.publishOn(Schedulers.boundedElastic(), 256)
-                                .doOnNext(e -> write(writer, format.apply(e), file))
-                                .then(Mono.fromRunnable(() -> flush(writer, file))),
+                                .doOnNext(FatalErrors.guard(e -> write(writer, format.apply(e), file), where))
+                                .then(Mono.fromRunnable(FatalErrors.guard(() -> flush(writer, file), where))),
                         writer -> close(writer, file))
                 .subscribeOn(Schedulers.boundedElastic())
                 .then();
+    }
+
+    private static BufferedWriter open(Path file, IfExists ifExists) throws IOException {
+        return switch (ifExists) {
+            case APPEND -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            case REPLACE -> Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            case FAIL -> {
+                // opened without truncating, then checked: a non-empty file is left as it was
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                long size;
+                try {
+                    size = ch.size();
+                } catch (IOException | RuntimeException e) {
+                    ch.close();
+                    throw e;
+                }
+                if (size > 0) {
+                    ch.close();
+                    throw new UncheckedIOException("refusing to overwrite " + file + ": it already holds " + size
+                            + " bytes (from an earlier run?). To add to it, pass StreamSinks.IfExists.APPEND "
+                            + "(at-least-once: lines written before a crash may be written again); to replace it, "
+                            + "pass IfExists.REPLACE or delete the file first. For exactly-once output across "
+                            + "restarts, use checkpointing.sink(StreamSinks.exactlyOnceFiles(directory), format)",
+                            new FileAlreadyExistsException(file.toString()));
+                }
+                yield new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(ch),
+                        StandardCharsets.UTF_8));
+            }
+        };
     }
 
     /**

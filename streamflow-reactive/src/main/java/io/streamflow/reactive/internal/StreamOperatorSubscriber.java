@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * On cancel, queued inputs and undelivered outputs are passed to the discard hook and
  * {@link #clearState()} is called. A user function that throws terminates the operator with
  * {@code onError} after cancelling upstream (subclasses apply their dead-letter policy before
- * that).
+ * that). A JVM-fatal error ({@link OutOfMemoryError}, {@link StackOverflowError}), which Reactor
+ * would throw instead of signalling, terminates it too: downstream receives a
+ * {@link FatalErrorException} carrying it.
  * <p>
  * Fusion: when upstream offers synchronous fusion ({@link Fuseable#SYNC}, for example the generator
  * source or another StreamFlow operator), the drain loop pulls each input with {@code poll()}
@@ -433,6 +435,10 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
                 pollSlot = true;
                 try {
                     onInput(v);
+                } catch (Throwable t) {
+                    // the consumer's drain loop signals what it catches, but Reactor's would throw a
+                    // JVM-fatal error again
+                    throw FatalErrors.rethrow(t, describe());
                 } finally {
                     pollSlot = false;
                 }
@@ -510,11 +516,20 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     }
 
     private void failFromUser(Throwable t) {
-        Exceptions.throwIfFatal(t);
+        // a JVM-fatal error thrown from here would leave this drain loop held and the pipeline
+        // waiting forever: it is signalled downstream instead, carried by an exception
+        t = FatalErrors.signallable(t, describe());
+        Exceptions.throwIfFatal(t); // Reactor's own bubbling signals still go up
         done = true; // terminated: whatever upstream still sends goes to the dropped hooks
         s.cancel();
         discardAll();
         actual.onError(Operators.onOperatorError(t, actual.currentContext()));
+    }
+
+    /** Names the operator in an error message. */
+    private String describe() {
+        String type = getClass().getSimpleName();
+        return "operator " + (type.isEmpty() ? getClass().getName() : type);
     }
 
     /**

@@ -29,6 +29,9 @@ class StreamOperatorFusionTest {
     private final List<Long> upstreamRequests = new CopyOnWriteArrayList<>();
     private final AtomicLong generated = new AtomicLong();
 
+    /** An input that makes {@link Twice} throw an {@link OutOfMemoryError}. */
+    private static final int FATAL = -2;
+
     /** Emits every input twice (the second time plus {@code add}); throws on a negative input. */
     private final class Twice extends StreamOperatorSubscriber<Integer, Integer> {
         private final String name;
@@ -44,6 +47,9 @@ class StreamOperatorFusionTest {
 
         @Override
         protected void onInput(Integer input) {
+            if (input == FATAL) {
+                throw new OutOfMemoryError("input " + input);
+            }
             if (input < 0) {
                 throw new IllegalArgumentException("negative input " + input);
             }
@@ -166,6 +172,22 @@ class StreamOperatorFusionTest {
                         .hasMessageContaining("returned null"))
                 .verify(TIMEOUT);
         assertThat(cleared).containsExactly("a");
+    }
+
+    @Test
+    void aJvmFatalErrorInAnOperatorPulledByAReactorConsumerFailsTheChainCarriedByAnException() {
+        Flux<Integer> source = new GeneratorFlux<Integer>(0, 5, i -> i == 2 ? FATAL : (int) i);
+
+        // StepVerifier pulls with poll(), as a fused Reactor operator would
+        StepVerifier.create(twice(source, "first", 0, true))
+                .expectFusion(Fuseable.SYNC, Fuseable.SYNC)
+                .expectNext(0, 0, 1, 1)
+                .expectErrorSatisfies(e -> assertThat(e)
+                        .isInstanceOf(FatalErrorException.class)
+                        .hasCauseInstanceOf(OutOfMemoryError.class)
+                        .hasMessageContaining("operator Twice"))
+                .verify(TIMEOUT);
+        assertThat(cleared).containsExactly("first");
     }
 
     @Test

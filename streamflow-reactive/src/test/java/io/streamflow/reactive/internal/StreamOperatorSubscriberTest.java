@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 import reactor.test.publisher.TestPublisher;
 
@@ -37,6 +39,9 @@ class StreamOperatorSubscriberTest {
         Hooks.resetOnErrorDropped();
     }
 
+    /** An input that makes {@link Twice} throw a {@link StackOverflowError}. */
+    private static final int STACK_OVERFLOW = -2;
+
     /** Emits every input twice; throws on a negative input. */
     private final class Twice extends StreamOperatorSubscriber<Integer, Integer> {
         Twice(CoreSubscriber<? super Integer> actual, int prefetch) {
@@ -45,6 +50,9 @@ class StreamOperatorSubscriberTest {
 
         @Override
         protected void onInput(Integer input) {
+            if (input == STACK_OVERFLOW) {
+                throw new StackOverflowError("input " + input);
+            }
             if (input < 0) {
                 throw new IllegalArgumentException("negative input " + input);
             }
@@ -104,6 +112,29 @@ class StreamOperatorSubscriberTest {
         assertThat(discarded).containsExactly(5);
         assertThat(cleared).containsExactly("cleared");
         assertThat(droppedNext).isEmpty();
+        assertThat(droppedErrors).isEmpty();
+    }
+
+    @Test
+    void aJvmFatalErrorThrownOnAWorkerThreadFailsDownstreamWithAnExceptionCarryingItInsteadOfHanging() {
+        TestPublisher<Integer> source = TestPublisher.create();
+        Scheduler worker = Schedulers.newSingle("upstream");
+        try {
+            // onNext runs on the worker: the error used to escape there, and nothing reached downstream
+            StepVerifier.create(twice(source.flux().publishOn(worker), 8))
+                    .then(() -> source.next(1, STACK_OVERFLOW, 5))
+                    .expectNext(1, 1)
+                    .expectErrorSatisfies(e -> assertThat(e)
+                            .isInstanceOf(FatalErrorException.class)
+                            .hasCauseInstanceOf(StackOverflowError.class)
+                            .hasMessageContaining("operator Twice failed with java.lang.StackOverflowError: input -2"))
+                    .verify(TIMEOUT);
+        } finally {
+            worker.dispose();
+        }
+
+        source.assertCancelled();
+        assertThat(cleared).containsExactly("cleared");
         assertThat(droppedErrors).isEmpty();
     }
 
