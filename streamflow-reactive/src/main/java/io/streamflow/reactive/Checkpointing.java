@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamflow.reactive.internal.Barriers;
 import io.streamflow.reactive.internal.CheckpointSignal;
+import io.streamflow.reactive.internal.FatalErrors;
 import io.streamflow.reactive.internal.SourceCheckpointing;
 import io.streamflow.reactive.internal.store.CheckpointRecord;
 import io.streamflow.reactive.internal.store.CheckpointStore;
@@ -373,10 +374,15 @@ public final class Checkpointing implements AutoCloseable {
     private <K, V> Mono<Void> run(Flux<StreamElement<K, V>> elements, Channel<?>[] channels) {
         return Mono.defer(() -> {
             SinkRun<K, V> run = new SinkRun<>(channels);
-            return Mono.fromRunnable(run::start)
+            // a JVM-fatal error (OutOfMemoryError in a format function, say) fails the pipeline
+            // instead of escaping to the worker thread and leaving it waiting
+            String where = "the checkpointed sink of " + directory;
+            return Mono.fromRunnable(FatalErrors.guard(run::start, where))
                     .subscribeOn(Schedulers.boundedElastic())
-                    .thenMany(elements.publishOn(Schedulers.boundedElastic(), 256).doOnNext(run::accept))
-                    .then(Mono.fromRunnable(run::finish).subscribeOn(Schedulers.boundedElastic()))
+                    .thenMany(elements.publishOn(Schedulers.boundedElastic(), 256)
+                            .doOnNext(FatalErrors.guard(run::accept, where)))
+                    .then(Mono.fromRunnable(FatalErrors.guard(run::finish, where))
+                            .subscribeOn(Schedulers.boundedElastic()))
                     .doFinally(sig -> stopTicker())
                     .then();
         });
@@ -923,7 +929,7 @@ public final class Checkpointing implements AutoCloseable {
                     }
                 }
                 store.sync();
-            } catch (RuntimeException ex) {
+            } catch (RuntimeException | Error ex) {
                 failed.increment();
                 checkpointDone(id, false);
                 throw new CheckpointException("checkpoint " + id + " could not be written to " + directory + ": "

@@ -168,7 +168,7 @@ class EventStreamRoutingTest {
         // including both handlers' copies of it
         CountDownLatch sourceTerminated = new CountDownLatch(1);
         List<Throwable> seenByHandlers = new CopyOnWriteArrayList<>();
-        Flux<StreamRecord<Void, String>> source = StreamSources.fileLines(missing)
+        Flux<StreamElement<Void, String>> source = StreamSources.fileLines(missing)
                 .doAfterTerminate(sourceTerminated::countDown);
 
         Mono<Void> pipeline = EventStream.from(source, WatermarkStrategy.<Void, String>forMonotonousTimestamps())

@@ -253,6 +253,7 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
             try {
                 return Retry.again(again, r.value(), settings.errorPolicy().retries(), t);
             } catch (Throwable t2) {
+                Exceptions.throwIfFatal(t2); // never a dead letter: the base class fails the pipeline with it
                 deadLetterOrFail(r, t2);
                 return null;
             }
