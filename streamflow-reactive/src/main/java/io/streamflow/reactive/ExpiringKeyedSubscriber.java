@@ -66,7 +66,8 @@ abstract class ExpiringKeyedSubscriber<K, V, S extends ExpiringKeyedSubscriber.E
         super(actual, settings.prefetch());
         this.settings = settings;
         this.ttl = ttl;
-        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), settings.name());
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), settings.name(),
+                settings.scheduler());
         this.backend = settings.stateBackendOrHeap();
         this.scalars = OperatorScalars.of(backend, settings.name());
         this.state = backend.keyedState(settings.name(), stateName);

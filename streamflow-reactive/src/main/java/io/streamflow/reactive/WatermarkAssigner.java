@@ -71,7 +71,8 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         this.checkpointing = checkpointing;
         this.scalars = checkpointing == null ? null
                 : OperatorScalars.of(checkpointing.backend(), "source:" + checkpointing.sourceName());
-        this.metrics = new OperatorMetrics(strategy.registry(), strategy.pipeline(), strategy.name());
+        this.metrics = new OperatorMetrics(strategy.registry(), strategy.pipeline(), strategy.name(),
+                strategy.scheduler());
         this.idleTimeoutMillis = strategy.idleTimeout() == null ? -1 : EventTime.toMillis(strategy.idleTimeout());
         this.periodic = strategy.periodicInterval() != null;
         this.maxAheadMillis = strategy.maxAheadMillis();
@@ -305,6 +306,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
             emit(InputStatus.active());
         }
         p.generator.onEvent(ts, p);
+        metrics.recordOut();
         emit(ts == record.timestamp() ? record : record.withTimestamp(ts));
         if (!periodic) {
             forwardWatermark();

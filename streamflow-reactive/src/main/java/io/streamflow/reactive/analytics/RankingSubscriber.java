@@ -54,7 +54,7 @@ abstract class RankingSubscriber<K, V, RV>
         super(actual, settings.prefetch());
         this.settings = settings;
         this.name = settings.name();
-        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name, settings.scheduler());
         this.origin = Origin.of(name, 0, -1L);
         this.backend = settings.stateBackendOrHeap();
         this.durable = backend.isDurable();

@@ -5,7 +5,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.streamflow.reactive.StreamFlowMeters;
+import reactor.core.scheduler.Scheduler;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,7 +31,11 @@ public final class OperatorMetrics {
     private long pendingOut;
     private long pendingPanes;
 
-    public OperatorMetrics(MeterRegistry registry, String pipeline, String operator) {
+    /**
+     * @param clock processing time for {@code streamflow.watermark.lag} (the operator's scheduler, so
+     *              that virtual time drives it in tests)
+     */
+    public OperatorMetrics(MeterRegistry registry, String pipeline, String operator, Scheduler clock) {
         Tags tags = Tags.of("pipeline", pipeline, "operator", operator);
         in = counter(registry, StreamFlowMeters.RECORDS_IN, tags);
         out = counter(registry, StreamFlowMeters.RECORDS_OUT, tags);
@@ -41,10 +47,21 @@ public final class OperatorMetrics {
         Gauge.builder(StreamFlowMeters.WATERMARK.meterName(), watermark, a -> (double) a.get())
                 .description(StreamFlowMeters.WATERMARK.description())
                 .baseUnit(StreamFlowMeters.WATERMARK.baseUnit()).tags(tags).strongReference(false).register(registry);
+        Gauge.builder(StreamFlowMeters.WATERMARK_LAG.meterName(), watermark, a -> lag(clock, a.get()))
+                .description(StreamFlowMeters.WATERMARK_LAG.description())
+                .baseUnit(StreamFlowMeters.WATERMARK_LAG.baseUnit()).tags(tags).strongReference(false).register(registry);
         Gauge.builder(StreamFlowMeters.STATE_ENTRIES.meterName(), stateEntries, a -> (double) a.get())
                 .description(StreamFlowMeters.STATE_ENTRIES.description())
                 .baseUnit(StreamFlowMeters.STATE_ENTRIES.baseUnit()).tags(tags).strongReference(false)
                 .register(registry);
+    }
+
+    /** Processing time minus the watermark; NaN before the first watermark and after the end of input. */
+    static double lag(Scheduler clock, long watermark) {
+        if (watermark == Long.MIN_VALUE || watermark == Long.MAX_VALUE) {
+            return Double.NaN;
+        }
+        return (double) clock.now(TimeUnit.MILLISECONDS) - watermark;
     }
 
     private static Counter counter(MeterRegistry registry, StreamFlowMeters m, Tags tags) {

@@ -116,7 +116,7 @@ abstract class TwoInputSubscriber<K, L, R, O> extends StreamOperatorSubscriber<S
         this.joiner = joiner;
         this.settings = settings;
         this.name = settings.name();
-        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name, settings.scheduler());
         this.sharded = settings.shardBySourcePartition();
         this.backend = settings.stateBackendOrHeap();
         this.durable = backend.isDurable();

@@ -81,7 +81,7 @@ abstract class AbstractWindowSubscriber<K, V, A, R>
         this.lateness = spec.allowedLatenessMillis();
         this.settings = spec.settingsSpec();
         this.name = settings.name();
-        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name);
+        this.metrics = new OperatorMetrics(settings.registry(), settings.pipeline(), name, settings.scheduler());
         this.assigner = spec.assigner();
         this.firstPlaceable = assigner.firstPlaceable();
         this.lastPlaceable = assigner.lastPlaceable();
