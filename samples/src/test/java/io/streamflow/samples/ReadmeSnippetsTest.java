@@ -23,7 +23,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every Java snippet of README.md and docs/*.md compiles against this build. A snippet is the body
+ * Every Java snippet of README.md, docs/*.md and the modules' README.md compiles against this build. A snippet is the body
  * of a method; the variables it uses without declaring them (and types it needs) are named in an
  * HTML comment right before it, {@code <!-- compiled by ReadmeSnippetsTest with: PARAMETERS | DECLARATIONS -->},
  * which does not show when the Markdown is rendered. Every public package of the core is imported.
@@ -39,6 +39,7 @@ class ReadmeSnippetsTest {
             import io.streamflow.reactive.join.*;
             import io.streamflow.reactive.state.*;
             import io.streamflow.reactive.window.*;
+            import io.streamflow.reactive.json.*;
             import reactor.core.publisher.*;
             import reactor.core.scheduler.*;
             import java.nio.file.*;
@@ -56,6 +57,9 @@ class ReadmeSnippetsTest {
         files.add(root.resolve("README.md"));
         try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
             docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+        }
+        try (Stream<Path> modules = Files.list(root)) {
+            modules.map(m -> m.resolve("README.md")).filter(Files::isRegularFile).sorted().forEach(files::add);
         }
         List<Snippet> out = new ArrayList<>();
         for (Path f : files) {
