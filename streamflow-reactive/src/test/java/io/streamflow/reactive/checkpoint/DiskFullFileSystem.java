@@ -21,6 +21,8 @@ public final class DiskFullFileSystem extends FilePathWrapper {
     /** Bytes that may still be written; {@code Long.MAX_VALUE}: unlimited. */
     static final AtomicLong budget = new AtomicLong(Long.MAX_VALUE);
     static final AtomicLong failures = new AtomicLong();
+    /** Bytes written through this file system since the class was loaded (whatever the budget). */
+    private static final AtomicLong written = new AtomicLong();
 
     static void register() {
         FilePath.register(new DiskFullFileSystem());
@@ -39,6 +41,11 @@ public final class DiskFullFileSystem extends FilePathWrapper {
     private static IOException full() {
         failures.incrementAndGet();
         return new IOException("No space left on device");
+    }
+
+    /** @return bytes written through this file system so far (subtract an earlier value for a run's share) */
+    static long written() {
+        return written.get();
     }
 
     private static void take(int bytes) throws IOException {
@@ -77,13 +84,17 @@ public final class DiskFullFileSystem extends FilePathWrapper {
         @Override
         public int write(ByteBuffer src) throws IOException {
             take(src.remaining());
-            return base.write(src);
+            int n = base.write(src);
+            written.addAndGet(n);
+            return n;
         }
 
         @Override
         public synchronized int write(ByteBuffer src, long position) throws IOException {
             take(src.remaining());
-            return base.write(src, position);
+            int n = base.write(src, position);
+            written.addAndGet(n);
+            return n;
         }
 
         @Override

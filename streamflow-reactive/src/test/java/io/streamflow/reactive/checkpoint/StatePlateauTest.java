@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * State TTL and window purge keep the store bounded: a steady stream of new keys goes through a
  * deduplication with a state TTL and a keyed tumbling window, with a checkpoint every
- * {@value #KEYS_PER_CHECKPOINT} keys and the store's retention time at 0. Each key has
+ * {@value #KEYS_PER_CHECKPOINT} keys and the store's default settings. Each key has
  * {@value #RECORDS_PER_KEY} records (duplicates) in one millisecond of event time and never appears
  * again; its id stays in the deduplication state for the TTL ({@value #TTL_MILLIS} ms: the ids of
  * {@value #TTL_CHECKPOINTS} checkpoints), its {@value #PAYLOAD_CHARS}-char payload in the window
@@ -77,19 +77,17 @@ class StatePlateauTest {
     Path dir;
 
     @BeforeEach
-    void countWritesAndReuseSpaceAtOnce() {
+    void countWrites() {
         // the disk-full file system with a budget that never runs out counts what is written
         DiskFullFileSystem.register();
         DiskFullFileSystem.budget.set(PLENTY);
         CheckpointStore.useFileSystem(DiskFullFileSystem.SCHEME);
-        CheckpointStore.useRetentionTime(0);
     }
 
     @AfterEach
     void reset() {
         CheckpointStore.useFileSystem(null);
         DiskFullFileSystem.budget.set(Long.MAX_VALUE);
-        CheckpointStore.useRetentionTime(-1);
     }
 
     /** Window accumulator: records in the window and the first one's payload. */

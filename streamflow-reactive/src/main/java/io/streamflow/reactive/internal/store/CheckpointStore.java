@@ -27,9 +27,10 @@ import java.util.function.Consumer;
  * Opening verifies the latest checkpoint: its record's CRC, every page of the state (pages carry
  * CRCs of their keys and values, checked when read) and the entry count of every state map.
  * When that fails, or the file does not open, the problem is reported and the store is rolled back
- * to the previous checkpoint, which is verified the same way. Old versions stay readable for the
- * store's retention time, which is kept at or above its default and at least three checkpoint
- * intervals, so the previous checkpoint is still there.
+ * to the previous checkpoint, which is verified the same way. The store keeps the chunks of its
+ * last {@value #KEPT_VERSIONS} versions (checkpoints) in the file, so the previous checkpoint and
+ * the one before it are still there; the space of older chunks is reused at once, since every
+ * checkpoint is forced to disk before the next one is written.
  */
 public final class CheckpointStore implements AutoCloseable {
 
@@ -51,7 +52,23 @@ public final class CheckpointStore implements AutoCloseable {
 
     /** File system scheme for the state file ({@code null}: the default); for fault-injection tests. */
     private static volatile String scheme;
-    /** Retention time in ms instead of the safe default ({@code -1}: the default); for tests only. */
+    /**
+     * Versions (each a checkpoint) before the one being written whose chunks stay in the file: a
+     * commit reuses the space of chunks that only older versions need. So after a crash, also one
+     * during a commit, the newest complete checkpoint, the previous one and the one before it are
+     * in the file, for a restore to fall back to. Each kept version costs the bytes it replaced, up
+     * to the whole state when a checkpoint rewrites all pages (MVStore's default is 5).
+     */
+    static final int KEPT_VERSIONS = 3;
+    /**
+     * Time-based retention of old chunks, in ms: none. MVStore's default (45 s) protects chunks whose
+     * writes a crash may have lost when a file is not forced to disk; every checkpoint is synced
+     * before the next commit, and the last {@value #KEPT_VERSIONS} versions are kept by count. With
+     * a time-based retention the file holds all that was written within it: at a checkpoint every
+     * 50 ms to 1 s, 50 to 160 times the live state.
+     */
+    static final int RETENTION_MILLIS = 0;
+    /** Retention time in ms instead of {@link #RETENTION_MILLIS} ({@code -1}: that); for tests only. */
     private static volatile int retentionOverride = -1;
 
     private final Path file;
@@ -104,6 +121,8 @@ public final class CheckpointStore implements AutoCloseable {
     /**
      * Opens (or creates) the state file of {@code directory} and restores its latest valid
      * checkpoint; {@code report} is told about every checkpoint that failed verification.
+     * {@code intervalMillis} (the checkpoint interval) does not change how the store keeps old
+     * versions: it keeps the last {@value #KEPT_VERSIONS} by count, whatever their age.
      */
     public static CheckpointStore open(Path directory, Map<Class<?>, StateCodec<?>> codecs, long intervalMillis,
                                        Consumer<String> report) {
@@ -131,10 +150,9 @@ public final class CheckpointStore implements AutoCloseable {
                         + "newest commits: " + again.getMessage(), again);
             }
         }
-        int retention = (int) Math.min(Integer.MAX_VALUE, Math.max(store.getRetentionTime(), 3 * intervalMillis));
         long noted = readNoted(directory.resolve(LATEST_FILE));
         Set<String> reported = new HashSet<>();
-        Restored restored = restoreLatest(file, store, codecs, noted, retention, false, problem -> {
+        Restored restored = restoreLatest(file, store, codecs, noted, false, problem -> {
             reported.add(problem);
             report.accept(problem);
         });
@@ -151,7 +169,7 @@ public final class CheckpointStore implements AutoCloseable {
                 scanned = openStore(file, false);
             }
             // the same checks run again on the scanned file: a problem already reported is not reported twice
-            restored = restoreLatest(file, scanned, codecs, noted, retention, true, problem -> {
+            restored = restoreLatest(file, scanned, codecs, noted, true, problem -> {
                 if (reported.add(problem)) {
                     report.accept(problem);
                 }
@@ -188,8 +206,7 @@ public final class CheckpointStore implements AutoCloseable {
      * as completed.
      */
     private static Restored restoreLatest(Path file, MVStore store, Map<Class<?>, StateCodec<?>> codecs, long noted,
-                                          int retention, boolean scanAll, Consumer<String> report) {
-        store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
+                                          boolean scanAll, Consumer<String> report) {
         DurableStateBackend backend = null;
         CheckpointRecord latest = null;
         for (;;) {
@@ -235,7 +252,6 @@ public final class CheckpointStore implements AutoCloseable {
                     throw new IllegalStateException("the state file " + file + " does not open without its damaged "
                             + "newest commit: " + e.getMessage(), e);
                 }
-                store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : retention);
                 continue;
             }
             store.rollbackTo(previous);
@@ -275,9 +291,9 @@ public final class CheckpointStore implements AutoCloseable {
     }
 
     /**
-     * Sets the store's retention time for stores opened after the call ({@code -1}: the safe
-     * default, at least 45 s). Space of old chunks is reused only after it; the previous checkpoint
-     * is kept by version in any case. For tests that watch the file size level off.
+     * Sets the store's retention time for stores opened after the call ({@code -1}: the default,
+     * {@value #RETENTION_MILLIS}). Space of old chunks is reused only after it; the last
+     * {@value #KEPT_VERSIONS} versions are kept in any case. For tests.
      */
     public static void useRetentionTime(int millis) {
         retentionOverride = millis;
@@ -299,7 +315,10 @@ public final class CheckpointStore implements AutoCloseable {
         CommitFileStore fs = new CommitFileStore(config, scanAll);
         fs.open(fileName(file), false, null);
         try {
-            return new MVStore.Builder().adoptFileStore(fs).autoCommitDisabled().autoCommitBufferSize(0).open();
+            MVStore store = new MVStore.Builder().adoptFileStore(fs).autoCommitDisabled().autoCommitBufferSize(0).open();
+            store.setVersionsToKeep(KEPT_VERSIONS);
+            store.setRetentionTime(retentionOverride >= 0 ? retentionOverride : RETENTION_MILLIS);
+            return store;
         } catch (RuntimeException | AssertionError e) {
             try {
                 fs.close();
