@@ -736,9 +736,11 @@ public final class Checkpointing implements AutoCloseable {
             }
             for (Map.Entry<Long, List<List<Object>>> e : pending.entrySet()) {
                 long id = e.getKey();
-                CheckpointRecord rec = store.record(id);
+                // the checkpoint that committed this output (the same id, or for output kept under an
+                // id that never became a checkpoint, the next one)
+                CheckpointRecord rec = store.recordAtOrAfter(id);
                 Map<String, Map<Integer, Long>> positions = rec == null ? Map.of() : rec.positions();
-                deliver(id, positions, store.isEndOfInput(id), e.getValue());
+                deliver(id, positions, store.isEndOfInput(rec == null ? id : rec.id()), e.getValue());
             }
         }
 
@@ -893,8 +895,10 @@ public final class Checkpointing implements AutoCloseable {
             }
             long id;
             synchronized (lock) {
-                id = Math.max(epoch, nextBarrierId);
-                nextBarrierId = id + 1;
+                // the outbox holds this checkpoint's output under epoch: the final checkpoint takes that
+                // id (a barrier asked for but never injected before the input ended leaves no trace)
+                id = epoch;
+                nextBarrierId = Math.max(nextBarrierId, id + 1);
                 inFlight = true;
                 catchingUp = false;
             }

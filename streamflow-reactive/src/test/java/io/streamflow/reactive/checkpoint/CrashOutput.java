@@ -127,6 +127,8 @@ final class CrashOutput {
                     out.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
                 } else {
                     assertThat(n).as("file in " + dir).startsWith(".part-").endsWith(".delivery");
+                    // every delivery record says which input its output stands for
+                    assertThat(Files.readString(f)).as(f.toString()).contains("\nposition 0 ");
                 }
             }
         }

@@ -108,7 +108,11 @@ class FallbackRulesTest {
         if (Files.exists(output)) {
             try (Stream<Path> files = Files.list(output)) {
                 for (Path f : files.toList()) {
-                    out.put(f.getFileName().toString(), Files.readString(f));
+                    String content = Files.readString(f);
+                    if (f.getFileName().toString().endsWith(".delivery")) {
+                        assertThat(content).as("positions in " + f).contains("\nposition 0 ");
+                    }
+                    out.put(f.getFileName().toString(), content);
                 }
             }
         }
@@ -277,5 +281,42 @@ class FallbackRulesTest {
         assertThat(actual.duplicatedSide()).isEmpty();
         List<String> dead = new ArrayList<>(CrashOutput.lines(out.resolve("dead")));
         assertThat(dead).hasSize(expected.dead().size());
+    }
+
+    @Test
+    void everyDeliveryIsACommittedCheckpointWithItsPositionsAlsoWhenOneIsAskedForAsTheInputEnds() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Path ck = dir.resolve("race-ck-" + round);
+            Path out = dir.resolve("race-out-" + round);
+            OutboxSink<String> sink = StreamSinks.exactlyOnceFiles(out);
+            try (Checkpointing cp = Checkpointing.builder(ck).interval(Duration.ZERO).open()) {
+                // a checkpoint asked for when the source completes: its barrier may never be injected
+                EventStream.of(cp.source("numbers", positions -> Checkpointing.<Long, Long>resumeGenerator(2_000,
+                                        n -> StreamRecord.of(n % 5, n, n, io.streamflow.reactive.Origin.of("gen", 0, n))).apply(positions)
+                                        .doOnNext(r -> {
+                                            if (r.value() % 500 == 0) {
+                                                cp.checkpointNow().subscribe();
+                                            }
+                                        })
+                                        .doOnComplete(() -> cp.checkpointNow().subscribe()),
+                                WatermarkStrategy.<Long, Long>forMonotonousTimestamps()))
+                        .elements()
+                        .as(cp.sink(sink, r -> r.value().toString()))
+                        .block(Duration.ofSeconds(20));
+            }
+            Map<Long, Map<Integer, Long>> checkpoints = new HashMap<>();
+            for (io.streamflow.reactive.CheckpointInfo c : Checkpointing.list(ck)) {
+                checkpoints.put(c.id(), c.positions().get("numbers"));
+            }
+            long lines = 0;
+            for (OutboxSink.Delivery d : sink.deliveries().orElseThrow()) {
+                assertThat(checkpoints).as("round " + round + ": delivery " + d + " is a committed checkpoint")
+                        .containsKey(d.checkpointId());
+                assertThat(d.positions().get("numbers")).as("round " + round + ": positions of " + d)
+                        .isEqualTo(checkpoints.get(d.checkpointId()));
+                lines += d.records();
+            }
+            assertThat(lines).isEqualTo(2_000);
+        }
     }
 }

@@ -497,6 +497,15 @@ public final class CheckpointStore implements AutoCloseable {
         return r instanceof CheckpointRecord rec ? rec : null;
     }
 
+    /**
+     * @return the record of checkpoint {@code id}, or else of the first later checkpoint the store
+     * still keeps; {@code null} if none
+     */
+    public CheckpointRecord recordAtOrAfter(long id) {
+        byte[] key = checkpoints.ceilingKey(ByteBuffer.allocate(8).putLong(id).array());
+        return key == null ? null : (CheckpointRecord) checkpoints.get(key);
+    }
+
     /** @return whether checkpoint {@code id} was taken at the end of its input */
     public boolean isEndOfInput(long id) {
         return ends.containsKey(ByteBuffer.allocate(8).putLong(id).array());
