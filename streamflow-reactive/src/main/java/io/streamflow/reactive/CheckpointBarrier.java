@@ -8,6 +8,11 @@ import io.streamflow.reactive.internal.CheckpointSignal;
  * that do not keep state forward it unchanged; stateful operators write their state for the
  * checkpoint, forward the barrier and take no further input until the checkpoint is committed
  * (see {@link Checkpointing}).
+ * <p>
+ * Two barriers are equal when their ids are.
+ *
+ * @param <K> key type of the stream the barrier travels on
+ * @param <V> value type of the stream the barrier travels on
  */
 public final class CheckpointBarrier<K, V> implements StreamElement<K, V> {
 
@@ -41,10 +46,22 @@ public final class CheckpointBarrier<K, V> implements StreamElement<K, V> {
         return id;
     }
 
+    /**
+     * A barrier for checkpoint {@code id} that is not tied to a {@link Checkpointing} coordinator, for
+     * tests and hand-built streams. Stateful operators still write their state for it and forward it,
+     * but they do not pause, as nothing will commit it.
+     *
+     * @param <K> key type of the stream
+     * @param <V> value type of the stream
+     * @param id  the checkpoint id, {@code >= 0}
+     * @return a barrier for checkpoint {@code id}
+     * @throws IllegalArgumentException if {@code id} is negative
+     */
     public static <K, V> CheckpointBarrier<K, V> of(long id) {
         return new CheckpointBarrier<>(check(id), null);
     }
 
+    /** @return the id of the checkpoint that every record before this barrier belongs to */
     public long id() {
         return id;
     }

@@ -187,7 +187,14 @@ public final class Checkpointing implements AutoCloseable {
         }
     }
 
-    /** @return a builder for the checkpoint directory {@code directory} (created if absent) */
+    /**
+     * Starts the options of a pipeline's checkpoints; nothing is opened until {@link Builder#open()}.
+     *
+     * @param directory the checkpoint directory, created on open if absent; one pipeline per
+     *                  directory
+     * @return a builder for the checkpoint directory {@code directory} (created if absent)
+     * @throws NullPointerException if {@code directory} is {@code null}
+     */
     public static Builder builder(Path directory) {
         return new Builder(directory);
     }
@@ -212,6 +219,22 @@ public final class Checkpointing implements AutoCloseable {
      * start) and returns the records after them (and the source's dead letters, which keep their
      * place and their position, see {@link EventStream#from}). Watermarks are assigned by
      * {@code watermarks}, and barriers are injected here.
+     * <p>
+     * {@code resume} is called on each subscription to the returned flux. A pipeline has one
+     * checkpointed source, and its name is stored with each checkpoint, so a restart must use the
+     * same name.
+     *
+     * @param <K>        key type
+     * @param <V>        value type
+     * @param name       the source's name, kept in the checkpoints with its positions
+     * @param resume     the source's records after the given positions, such as
+     *                   {@link #resumeFileLines(Path)} or {@link #resumeGenerator(long, LongFunction)}
+     * @param watermarks how the records get timestamps and watermarks
+     * @return the source's elements with watermarks and checkpoint barriers
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalStateException    if this pipeline has a checkpointed source already, or the
+     *                                  restored checkpoint holds positions of another source name
+     * @throws IllegalArgumentException if {@code watermarks} is invalid (see {@link WatermarkStrategy#assign()})
      */
     public <K, V> Flux<StreamElement<K, V>> source(
             String name, Function<Map<Integer, Long>, ? extends Publisher<? extends StreamElement<K, V>>> resume,
@@ -243,12 +266,23 @@ public final class Checkpointing implements AutoCloseable {
      * file, after a restore the lines after the last consumed one. A line's position is the byte
      * offset of its start whether it became a record or a dead letter, so a restore after a
      * dead-lettered line does not read it again.
+     *
+     * @param file the file to read (see {@link StreamSources#fileLines(Path, long)}), partition 0
+     * @return the resume function, for {@link #source}
+     * @throws NullPointerException if {@code file} is {@code null}
      */
     public static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> resumeFileLines(Path file) {
         return resumeFileLines(file, FileLinesOptions.defaults());
     }
 
-    /** As {@link #resumeFileLines(Path)}, reading with {@code options} (line limit, decoding). */
+    /**
+     * As {@link #resumeFileLines(Path)}, reading with {@code options} (line limit, decoding).
+     *
+     * @param file    the file to read, partition 0
+     * @param options the line limit and decoding
+     * @return the resume function, for {@link #source}
+     * @throws NullPointerException if {@code file} or {@code options} is {@code null}
+     */
     public static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> resumeFileLines(
             Path file, FileLinesOptions options) {
         Objects.requireNonNull(file, "file");
@@ -263,7 +297,15 @@ public final class Checkpointing implements AutoCloseable {
     /**
      * A resume function for a generator of {@code count} records whose record {@code n} is
      * {@code factory.apply(n)} with position {@code n}: after a restore it continues at the next
-     * sequence number.
+     * sequence number. The generator runs unthrottled, as fast as records are requested.
+     *
+     * @param <K>     key type
+     * @param <V>     value type
+     * @param count   how many records in all (counting those before the restored position), or a
+     *                negative number for an unbounded generator
+     * @param factory record {@code n} from {@code n}; it must give it position {@code n} in partition 0
+     * @return the resume function, for {@link #source}
+     * @throws NullPointerException if {@code factory} is {@code null}
      */
     public static <K, V> Function<Map<Integer, Long>, Flux<StreamRecord<K, V>>> resumeGenerator(
             long count, LongFunction<StreamRecord<K, V>> factory) {
@@ -285,6 +327,22 @@ public final class Checkpointing implements AutoCloseable {
      * Late records and dead letters that reach it are logged (they were counted where they were
      * produced); give them exactly-once sinks of their own with
      * {@link #sink(OutboxSink, Function, SideOutputs)}.
+     * <p>
+     * The sink works on {@code Schedulers.boundedElastic()}, where it blocks on the store and on
+     * {@code sink}; up to 256 elements wait for it. The {@code Mono} fails with a
+     * {@link CheckpointException} when a checkpoint cannot be written, with an
+     * {@link UncheckedIOException} (or what else {@code sink} throws) when a delivery fails (those
+     * records stay in the outbox for the next start), and with a
+     * {@link NullPointerException} when {@code format} returns {@code null}. On cancel or failure
+     * nothing after the last committed checkpoint is delivered; a restart replays it.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param <T>    what the outbox keeps per record; it must be storable by the state store
+     * @param sink   where each committed checkpoint's output is delivered
+     * @param format turns a record into what the outbox keeps; must not return {@code null}
+     * @return the sink, to apply with {@code elements().as(...)}
+     * @throws NullPointerException if {@code sink} or {@code format} is {@code null}
      */
     public <K, V, T> Function<Flux<StreamElement<K, V>>, Mono<Void>> sink(
             OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format) {
@@ -303,6 +361,15 @@ public final class Checkpointing implements AutoCloseable {
      * }</pre>
      * Side outputs routed earlier with {@link EventStream#onLateData} or
      * {@link EventStream#onDeadLetter} do not reach it; those handlers are at-least-once.
+     *
+     * @param <K>         key type
+     * @param <V>         value type
+     * @param <T>         what the outbox keeps per record
+     * @param sink        where each committed checkpoint's records are delivered
+     * @param format      turns a record into what the outbox keeps; must not return {@code null}
+     * @param sideOutputs the sinks of late records and dead letters; those without a sink are logged
+     * @return the sink, to apply with {@code elements().as(...)}
+     * @throws NullPointerException if an argument is {@code null}
      */
     public <K, V, T> Function<Flux<StreamElement<K, V>>, Mono<Void>> sink(
             OutboxSink<T> sink, Function<? super StreamRecord<K, V>, ? extends T> format, SideOutputs sideOutputs) {
@@ -336,14 +403,26 @@ public final class Checkpointing implements AutoCloseable {
             this.deadLetters = deadLetters;
         }
 
-        /** @return these side outputs with late records formatted by {@code format} and delivered to {@code sink} */
+        /**
+         * @param <T>    what the outbox keeps per late record
+         * @param sink   where each committed checkpoint's late records are delivered
+         * @param format turns a late record into what the outbox keeps; must not return {@code null}
+         * @return these side outputs with late records formatted by {@code format} and delivered to {@code sink}
+         * @throws NullPointerException if {@code sink} or {@code format} is {@code null}
+         */
         public <T> SideOutputs lateRecords(OutboxSink<T> sink, Function<? super LateRecord<?, ?>, ? extends T> format) {
             Objects.requireNonNull(sink, "sink");
             Objects.requireNonNull(format, "format");
             return new SideOutputs(new Channel<>(CheckpointStore.LATE, "late records", sink, format), deadLetters);
         }
 
-        /** @return these side outputs with dead letters formatted by {@code format} and delivered to {@code sink} */
+        /**
+         * @param <T>    what the outbox keeps per dead letter
+         * @param sink   where each committed checkpoint's dead letters are delivered
+         * @param format turns a dead letter into what the outbox keeps; must not return {@code null}
+         * @return these side outputs with dead letters formatted by {@code format} and delivered to {@code sink}
+         * @throws NullPointerException if {@code sink} or {@code format} is {@code null}
+         */
         public <T> SideOutputs deadLetters(OutboxSink<T> sink, Function<? super DeadLetter<?, ?>, ? extends T> format) {
             Objects.requireNonNull(sink, "sink");
             Objects.requireNonNull(format, "format");
@@ -389,9 +468,12 @@ public final class Checkpointing implements AutoCloseable {
     }
 
     /**
-     * Asks for a checkpoint now (after the one in flight, if any).
+     * Asks for a checkpoint now (after the one in flight, if any). Nothing happens until the
+     * {@code Mono} is subscribed; a checkpoint asked for before the pipeline's source started is
+     * taken once it does.
      *
-     * @return the id of the checkpoint, once it is durable
+     * @return the id of the checkpoint, once it is durable; fails with a {@link CheckpointException}
+     * when that checkpoint fails
      */
     public Mono<Long> checkpointNow() {
         return Mono.defer(() -> {
@@ -408,7 +490,13 @@ public final class Checkpointing implements AutoCloseable {
         });
     }
 
-    /** Lists the checkpoints recorded in {@code directory}, oldest first, without changing it. */
+    /**
+     * Lists the checkpoints recorded in {@code directory}, oldest first, without changing it. Opens
+     * the state file read-only: blocking file I/O.
+     *
+     * @param directory a checkpoint directory
+     * @return the checkpoints it holds; empty when it has no state file
+     */
     public static List<CheckpointInfo> list(Path directory) {
         List<CheckpointInfo> out = new ArrayList<>();
         for (CheckpointRecord r : CheckpointStore.list(directory)) {
@@ -1015,6 +1103,12 @@ public final class Checkpointing implements AutoCloseable {
 
     /** A checkpoint that could not be written; nothing of it was acknowledged or delivered. */
     public static final class CheckpointException extends RuntimeException {
+        /**
+         * Creates the exception; the coordinator makes these.
+         *
+         * @param message which checkpoint failed, and why
+         * @param cause   the store's error, or {@code null}
+         */
         public CheckpointException(String message, Throwable cause) {
             super(message, cause);
         }
@@ -1035,7 +1129,15 @@ public final class Checkpointing implements AutoCloseable {
             this.directory = Objects.requireNonNull(directory, "directory");
         }
 
-        /** Time between checkpoints (default 10 s); {@link Duration#ZERO} takes them only on demand. */
+        /**
+         * Time between checkpoints (default 10 s); {@link Duration#ZERO} takes them only on demand
+         * ({@link #checkpointNow()}, {@link #maxUncommittedBytes}, and the end of input).
+         *
+         * @param newInterval processing time between checkpoints, at millisecond precision, not negative
+         * @return this builder
+         * @throws NullPointerException     if {@code newInterval} is {@code null}
+         * @throws IllegalArgumentException if {@code newInterval} is negative
+         */
         public Builder interval(Duration newInterval) {
             Objects.requireNonNull(newInterval, "interval");
             if (newInterval.isNegative()) {
@@ -1050,6 +1152,10 @@ public final class Checkpointing implements AutoCloseable {
          * hold about this much memory (default: a sixteenth of the maximum heap; 0: never). Changes
          * stay on the heap until their checkpoint writes them, so this bounds the heap that state
          * needs however large the state is.
+         *
+         * @param bytes the limit in bytes, {@code >= 0}; 0 turns it off
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
          */
         public Builder maxUncommittedBytes(long bytes) {
             if (bytes < 0) {
@@ -1059,23 +1165,53 @@ public final class Checkpointing implements AutoCloseable {
             return this;
         }
 
-        /** Scheduler of the interval timer (virtual time in tests). */
+        /**
+         * Scheduler of the interval timer (virtual time in tests); default {@code Schedulers.parallel()}.
+         *
+         * @param newScheduler runs the interval timer
+         * @return this builder
+         * @throws NullPointerException if {@code newScheduler} is {@code null}
+         */
         public Builder scheduler(Scheduler newScheduler) {
             this.scheduler = Objects.requireNonNull(newScheduler, "scheduler");
             return this;
         }
 
+        /**
+         * Where the checkpoint meters go ({@code streamflow.checkpoints},
+         * {@code streamflow.checkpoint.duration}, {@code .commit}, {@code .pause},
+         * {@code .restore.fallbacks}). Default: a private {@code SimpleMeterRegistry}, so they are not
+         * published unless a registry is given.
+         *
+         * @param newRegistry the registry
+         * @return this builder
+         * @throws NullPointerException if {@code newRegistry} is {@code null}
+         */
         public Builder meterRegistry(MeterRegistry newRegistry) {
             this.registry = Objects.requireNonNull(newRegistry, "registry");
             return this;
         }
 
+        /**
+         * @param name the {@code pipeline} tag of the checkpoint meters (default {@code "default"})
+         * @return this builder
+         * @throws NullPointerException if {@code name} is {@code null}
+         */
         public Builder pipeline(String name) {
             this.pipeline = Objects.requireNonNull(name, "pipeline");
             return this;
         }
 
-        /** Serialises state values of {@code type} (neither a record, an enum nor a built-in type) with {@code codec}. */
+        /**
+         * Serialises state values of {@code type} (neither a record, an enum nor a built-in type) with
+         * {@code codec}. A later call for the same type replaces the codec.
+         *
+         * @param <T>   the value class
+         * @param type  the exact class of the values the codec stores
+         * @param codec how values of {@code type} are written and read
+         * @return this builder
+         * @throws NullPointerException if {@code type} or {@code codec} is {@code null}
+         */
         public <T> Builder codec(Class<T> type, StateCodec<T> codec) {
             codecs.put(Objects.requireNonNull(type, "type"), Objects.requireNonNull(codec, "codec"));
             return this;
@@ -1087,6 +1223,8 @@ public final class Checkpointing implements AutoCloseable {
          * ({@link OutboxSink#deliveries()}) may already hold the output of the lost checkpoints,
          * which is then delivered again: at-least-once for that output. Without it such a pipeline
          * refuses to start. Sinks that keep delivery records stay exactly-once either way.
+         *
+         * @return this builder
          */
         public Builder acceptRedeliveryAfterFallback() {
             this.acceptRedelivery = true;
@@ -1096,6 +1234,11 @@ public final class Checkpointing implements AutoCloseable {
         /**
          * Opens the directory and restores its latest valid checkpoint. Blocking file I/O: call it
          * where blocking is allowed (a main thread, {@code Schedulers.boundedElastic()}).
+         *
+         * @return the open checkpointing of the directory; close it when the pipeline is done
+         * @throws java.io.UncheckedIOException if the directory cannot be created
+         * @throws IllegalStateException        if the state file cannot be created or opened, not even
+         *                                      at an older checkpoint
          */
         public Checkpointing open() {
             return new Checkpointing(this);

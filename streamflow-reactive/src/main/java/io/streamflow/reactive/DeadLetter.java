@@ -7,6 +7,9 @@ import java.util.Objects;
  * threw on it, no timestamp could be extracted, or its timestamp cannot be used: it is not an event
  * time, it cannot be placed in a window or join range, or it is absurdly far ahead) together with
  * the error and where it happened. It is counted in {@code streamflow.records.dead.letter}.
+ *
+ * @param <K> key type of the stream the dead letter travels on
+ * @param <V> value type of the stream the dead letter travels on
  */
 public final class DeadLetter<K, V> implements StreamElement<K, V> {
 
@@ -15,6 +18,15 @@ public final class DeadLetter<K, V> implements StreamElement<K, V> {
     private final String operator;
     private final Throwable error;
 
+    /**
+     * Creates a dead letter; operators and sources make these, user code usually only reads them.
+     *
+     * @param input    what failed (see {@link #input()}), may be {@code null}
+     * @param origin   where the input came from ({@link Origin#NONE} when unknown)
+     * @param operator name of the operator, source or decoder the input failed in
+     * @param error    why it failed
+     * @throws NullPointerException if {@code origin}, {@code operator} or {@code error} is {@code null}
+     */
     public DeadLetter(Object input, Origin origin, String operator, Throwable error) {
         this.input = input;
         this.origin = Objects.requireNonNull(origin, "origin");
@@ -30,14 +42,20 @@ public final class DeadLetter<K, V> implements StreamElement<K, V> {
         return input;
     }
 
+    /** @return where the failed input came from: the record's origin, or the line's in a file source */
     public Origin origin() {
         return origin;
     }
 
+    /** @return name of the operator, source or decoder the input failed in (its configured name) */
     public String operator() {
         return operator;
     }
 
+    /**
+     * @return why the input failed: what the user function or decoder threw (after any retries), or the
+     * exception describing an unusable timestamp or undecodable line
+     */
     public Throwable error() {
         return error;
     }

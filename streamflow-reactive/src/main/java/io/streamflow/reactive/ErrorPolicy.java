@@ -27,14 +27,36 @@ public final class ErrorPolicy {
         this.retries = retries;
     }
 
+    /**
+     * The default policy: the first failure terminates the pipeline with the error and cancels
+     * upstream.
+     *
+     * @return the shared fail policy
+     */
     public static ErrorPolicy fail() {
         return FAIL;
     }
 
+    /**
+     * Failed records go to the dead-letter output at once, without retrying the function, and
+     * processing continues with the next record.
+     *
+     * @return the shared dead-letter policy
+     */
     public static ErrorPolicy deadLetter() {
         return DEAD_LETTER;
     }
 
+    /**
+     * A throwing user function is called again on the same record, up to {@code retries} more times,
+     * at once and on the same thread (there is no back-off); if every call throws, the record goes to
+     * the dead-letter output with the last error, which carries the earlier ones as suppressed.
+     * Unusable timestamps and JVM-fatal errors are never retried.
+     *
+     * @param retries how many more calls after the first one fails, {@code >= 1}
+     * @return a policy with that many retries
+     * @throws IllegalArgumentException if {@code retries < 1}
+     */
     public static ErrorPolicy retryThenDeadLetter(int retries) {
         if (retries < 1) {
             throw new IllegalArgumentException("retries must be >= 1, was " + retries);

@@ -70,6 +70,14 @@ public final class EventStream<K, V> {
      * A stream of records with timestamps and watermarks from {@code strategy}. Besides records the
      * source may emit {@link DeadLetter}s for inputs it could not decode (as
      * {@link StreamSources#fileLines(java.nio.file.Path)} does): they keep their place in the stream.
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param source   the records, and possibly dead letters, of the source
+     * @param strategy how timestamps are taken and watermarks generated
+     * @return the stream, with the default settings ({@code OperatorSettings.named("stream")})
+     * @throws NullPointerException     if {@code source} or {@code strategy} is {@code null}
+     * @throws IllegalArgumentException if {@code strategy} is invalid (see {@link WatermarkStrategy#assign()})
      */
     public static <K, V> EventStream<K, V> from(Publisher<? extends StreamElement<K, V>> source,
                                                 WatermarkStrategy<K, V> strategy) {
@@ -82,6 +90,13 @@ public final class EventStream<K, V> {
     /**
      * A stream of records (and the source's dead letters) with no watermarks: fine for stateless
      * work; windows will refuse it.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param source the records, and possibly dead letters, of the source
+     * @return the stream; {@link #window}, the joins, {@link #sessions} and {@link #deduplicate} throw
+     * an {@link IllegalStateException} on it
+     * @throws NullPointerException if {@code source} is {@code null}
      */
     public static <K, V> EventStream<K, V> fromRecords(Publisher<? extends StreamElement<K, V>> source) {
         Objects.requireNonNull(source, "source");
@@ -89,18 +104,42 @@ public final class EventStream<K, V> {
                 false, 0);
     }
 
-    /** A stream of elements that already carry their watermarks (another pipeline, a test stream). */
+    /**
+     * A stream of elements that already carry their watermarks (another pipeline, a test stream).
+     * The elements are taken as they are: nothing checks that watermarks are really there.
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param elements records, watermarks and other elements
+     * @return the stream
+     * @throws NullPointerException if {@code elements} is {@code null}
+     */
     public static <K, V> EventStream<K, V> of(Publisher<StreamElement<K, V>> elements) {
         return new EventStream<>(Flux.from(Objects.requireNonNull(elements, "elements")),
                 OperatorSettings.named("stream"), true, 0);
     }
 
-    /** Uses {@code newSettings} (pipeline name, meters, scheduler, error policy, state backend) for later operators. */
+    /**
+     * Uses {@code newSettings} (pipeline name, meters, scheduler, error policy, state backend) for
+     * the operators added after this call. Their names are not taken from {@code newSettings}: each
+     * operator is named after its kind and position, such as {@code "window-3"}, so keep the order
+     * of the operators stable to find their state again after a restart.
+     *
+     * @param newSettings the settings of later operators
+     * @return a stream whose later operators use these settings
+     * @throws NullPointerException if {@code newSettings} is {@code null}
+     */
     public EventStream<K, V> settings(OperatorSettings newSettings) {
         return new EventStream<>(elements, Objects.requireNonNull(newSettings, "settings"), hasWatermarks, depth);
     }
 
-    /** Error policy for the user functions of later operators. */
+    /**
+     * Error policy for the user functions of the operators added after this call.
+     *
+     * @param policy what to do when a user function throws or a timestamp is unusable
+     * @return a stream whose later operators use this policy
+     * @throws NullPointerException if {@code policy} is {@code null}
+     */
     public EventStream<K, V> errorPolicy(ErrorPolicy policy) {
         return settings(settings.withErrorPolicy(policy));
     }
@@ -113,33 +152,89 @@ public final class EventStream<K, V> {
         return new EventStream<>(elements.transform(f), settings, hasWatermarks, depth + 1);
     }
 
+    /**
+     * Keeps the records whose value matches; see {@link StreamOperators#filterRecord}.
+     *
+     * @param predicate whether to keep a record, from its value
+     * @return the filtered stream
+     * @throws NullPointerException if {@code predicate} is {@code null}
+     */
     public EventStream<K, V> filter(Predicate<? super V> predicate) {
         Objects.requireNonNull(predicate, "predicate");
         return next(StreamOperators.filterRecord(r -> predicate.test(r.value()), op("filter")));
     }
 
+    /**
+     * Maps record values, keeping key, timestamp, headers and origin; see
+     * {@link StreamOperators#map(Function, OperatorSettings)}.
+     *
+     * @param <V2> the new value type
+     * @param fn   the new value of a record, from its value
+     * @return the mapped stream
+     * @throws NullPointerException if {@code fn} is {@code null}
+     */
     public <V2> EventStream<K, V2> map(Function<? super V, ? extends V2> fn) {
         return next(StreamOperators.map(fn, op("map")));
     }
 
+    /**
+     * Maps whole records; a {@code null} result drops the record. See {@link StreamOperators#mapRecord}.
+     *
+     * @param <K2> the new key type
+     * @param <V2> the new value type
+     * @param fn   the record that replaces a record, or {@code null} to drop it
+     * @return the mapped stream
+     * @throws NullPointerException if {@code fn} is {@code null}
+     */
     public <K2, V2> EventStream<K2, V2> mapRecord(Function<? super StreamRecord<K, V>, ? extends StreamRecord<K2, V2>> fn) {
         return next(StreamOperators.mapRecord(fn, op("mapRecord")));
     }
 
+    /**
+     * Replaces each record's value by zero or more values; see {@link StreamOperators#flatMap}.
+     *
+     * @param <V2> the new value type
+     * @param fn   the values that replace a record's value
+     * @return the mapped stream
+     * @throws NullPointerException if {@code fn} is {@code null}
+     */
     public <V2> EventStream<K, V2> flatMap(Function<? super V, ? extends Iterable<? extends V2>> fn) {
         return next(StreamOperators.flatMap(fn, op("flatMap")));
     }
 
+    /**
+     * Re-keys records by a function of the value, as keyed operators (windows, joins) need.
+     *
+     * @param <K2>  the new key type
+     * @param keyFn the new key of a record, from its value
+     * @return the re-keyed stream
+     * @throws NullPointerException if {@code keyFn} is {@code null}
+     */
     public <K2> EventStream<K2, V> keyBy(Function<? super V, ? extends K2> keyFn) {
         return next(StreamOperators.keyBy(keyFn, op("keyBy")));
     }
 
-    /** Any operator on elements, for example one of your own. */
+    /**
+     * Any operator on elements, for example one of your own. It must forward the elements it does not
+     * consume (watermarks, barriers, side outputs), as the built-in operators do.
+     *
+     * @param <K2> key type of the output
+     * @param <V2> value type of the output
+     * @param f    the operator
+     * @return the stream after the operator
+     * @throws NullPointerException if {@code f} is {@code null}
+     */
     public <K2, V2> EventStream<K2, V2> transform(Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V2>>> f) {
         return next(Objects.requireNonNull(f, "f"));
     }
 
-    /** Merges with other streams; the merged watermark is the minimum of the inputs'. */
+    /**
+     * Merges with other streams; the merged watermark is the minimum of the inputs'. See
+     * {@link StreamOperators#merge(Publisher[])}. The result has watermarks only if every input has.
+     *
+     * @param others the streams to merge with this one
+     * @return the merged stream
+     */
     @SafeVarargs
     public final EventStream<K, V> merge(EventStream<K, V>... others) {
         List<Flux<StreamElement<K, V>>> inputs = new ArrayList<>();
@@ -152,7 +247,15 @@ public final class EventStream<K, V> {
         return new EventStream<>(StreamOperators.merge(inputs), settings, wm, depth + 1);
     }
 
-    /** Keyed event-time windows over this stream. */
+    /**
+     * Keyed event-time windows over this stream, to finish with {@link WindowedStream#aggregate}.
+     * The records must be keyed ({@link #keyBy}): a {@code null} key is an error of the record.
+     *
+     * @param assigner which windows a record belongs to (see {@link io.streamflow.reactive.window.Windows})
+     * @return the windowed stream being configured
+     * @throws IllegalStateException if this stream has no watermarks
+     * @throws NullPointerException  if {@code assigner} is {@code null}
+     */
     public WindowedStream<K, V> window(WindowAssigner assigner) {
         if (!hasWatermarks) {
             throw new IllegalStateException("window(" + assigner + ") needs event time: this stream has no "
@@ -161,7 +264,18 @@ public final class EventStream<K, V> {
         return new WindowedStream<>(this, WindowOperator.<K, V>of(assigner).settings(op("window")), 1);
     }
 
-    /** Running aggregate per key; idle keys expire after {@code stateTtl} of event time ({@code null}: never). */
+    /**
+     * Running aggregate per key; idle keys expire after {@code stateTtl} of event time
+     * ({@code null}: never). See {@link KeyedOperators#runningAggregate}.
+     *
+     * @param <A>      accumulator type
+     * @param <R>      result type
+     * @param fn       creates, updates and reads each key's accumulator
+     * @param stateTtl how long an idle key's state is kept, or {@code null} for ever
+     * @return the stream of running results
+     * @throws NullPointerException     if {@code fn} is {@code null}
+     * @throws IllegalArgumentException if {@code stateTtl} is under 1 ms
+     */
     public <A, R> EventStream<K, R> runningAggregate(AggregateFunction<? super V, A, R> fn, Duration stateTtl) {
         return next(KeyedOperators.runningAggregate(fn, stateTtl, op("running")));
     }
@@ -169,6 +283,17 @@ public final class EventStream<K, V> {
     /**
      * Window join with {@code right} (same key, same window); see {@link Joins#window}. The result
      * stream's watermark is the minimum of the two inputs'.
+     *
+     * @param <R>     value type of the right stream
+     * @param <O>     value type of the results
+     * @param right   the right stream, keyed like this one
+     * @param windows tumbling, sliding, calendar or global windows
+     * @param type    {@code INNER}, {@code LEFT} or {@code FULL_OUTER}
+     * @param joiner  the result of a pair; must not return {@code null}
+     * @return the stream of join results
+     * @throws IllegalStateException    if either stream has no watermarks
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code windows} are session or count windows
      */
     public <R, O> EventStream<K, O> windowJoin(EventStream<K, R> right, WindowAssigner windows, JoinType type,
                                                BiFunction<? super V, ? super R, ? extends O> joiner) {
@@ -176,7 +301,22 @@ public final class EventStream<K, V> {
         return join(Joins.window(right.elements, windows, type, joiner, op("window-join")));
     }
 
-    /** Interval join with {@code right}: right timestamps in {@code [t + lower, t + upper]}; see {@link Joins#interval}. */
+    /**
+     * Interval join with {@code right}: right timestamps in {@code [t + lower, t + upper]}, both
+     * inclusive; see {@link Joins#interval}.
+     *
+     * @param <R>    value type of the right stream
+     * @param <O>    value type of the results
+     * @param right  the right stream, keyed like this one
+     * @param lower  lower bound of the right timestamp relative to the left one; may be negative
+     * @param upper  upper bound, at least {@code lower}
+     * @param type   {@code INNER} or {@code LEFT}
+     * @param joiner the result of a pair; must not return {@code null}
+     * @return the stream of join results
+     * @throws IllegalStateException    if either stream has no watermarks
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code lower > upper} or {@code type} is {@code FULL_OUTER}
+     */
     public <R, O> EventStream<K, O> intervalJoin(EventStream<K, R> right, Duration lower, Duration upper,
                                                  JoinType type, BiFunction<? super V, ? super R, ? extends O> joiner) {
         requireEventTime("intervalJoin", right);
@@ -186,6 +326,17 @@ public final class EventStream<K, V> {
     /**
      * Enriches each record with its key's row of the {@code changelog} table (a {@code null} value
      * deletes a row); see {@link Joins#table}.
+     *
+     * @param <T>       value type of the table rows
+     * @param <O>       value type of the results
+     * @param changelog the table's changes, keyed like this stream
+     * @param lookup    which row a record sees: the one valid at its event time, or the latest
+     * @param type      {@code INNER} or {@code LEFT}
+     * @param joiner    the result for a record and its key's row; must not return {@code null}
+     * @return the stream of join results
+     * @throws IllegalStateException    if either stream has no watermarks
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code type} is {@code FULL_OUTER}
      */
     public <T, O> EventStream<K, O> tableJoin(EventStream<K, T> changelog, TableLookup lookup, JoinType type,
                                               BiFunction<? super V, ? super T, ? extends O> joiner) {
@@ -204,7 +355,17 @@ public final class EventStream<K, V> {
         return new EventStream<>(elements.transform(f), settings, true, depth + 1);
     }
 
-    /** Per-key session summaries (events at most {@code gap} apart); see {@link Analytics#sessions}. */
+    /**
+     * Per-key session summaries (events at most {@code gap} apart); see {@link Analytics#sessions}.
+     *
+     * @param gap       the longest quiet time within a session, at least 1 ms
+     * @param eventType the type of an event, counted per type
+     * @param pageView  which events are page views
+     * @return the stream of session summaries, keyed like this one
+     * @throws IllegalStateException    if this stream has no watermarks
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code gap} is under 1 ms
+     */
     public EventStream<K, SessionSummary> sessions(Duration gap, Function<? super V, String> eventType,
                                                    Predicate<? super V> pageView) {
         if (!hasWatermarks) {
@@ -214,7 +375,18 @@ public final class EventStream<K, V> {
         return next(Analytics.sessions(gap, eventType, pageView, op("sessions")));
     }
 
-    /** Drops records whose id was seen within {@code ttl} of event time. */
+    /**
+     * Drops records whose id was seen within {@code ttl} of event time; see
+     * {@link KeyedOperators#deduplicate}.
+     *
+     * @param <I>  id type
+     * @param idFn the id of a record
+     * @param ttl  how long an id is remembered, in event time, at least 1 ms
+     * @return the stream without duplicates
+     * @throws IllegalStateException    if this stream has no watermarks
+     * @throws NullPointerException     if {@code idFn} or {@code ttl} is {@code null}
+     * @throws IllegalArgumentException if {@code ttl} is under 1 ms
+     */
     public <I> EventStream<K, V> deduplicate(Function<? super StreamRecord<K, V>, ? extends I> idFn, Duration ttl) {
         if (!hasWatermarks) {
             throw new IllegalStateException("deduplicate needs event time to expire ids: create the stream with "
@@ -235,6 +407,11 @@ public final class EventStream<K, V> {
      * <p>
      * An error of the stream upstream reaches both the main path and the handler's flux; the stream
      * fails with it once (the handler's copy of the same error is not reported again).
+     *
+     * @param handler receives the flux of late records and returns a publisher that the stream waits
+     *                for; called once per subscription to the stream
+     * @return the stream without late records
+     * @throws NullPointerException if {@code handler} is {@code null}
      */
     public EventStream<K, V> onLateData(Function<Flux<LateRecord<?, ?>>, ? extends Publisher<?>> handler) {
         return route(LateRecord.class, "onLateData", "late records", handler);
@@ -243,6 +420,11 @@ public final class EventStream<K, V> {
     /**
      * Sends dead letters to {@code handler} and removes them here; the handler must subscribe to the
      * flux it is given, as for {@link #onLateData(Function)}.
+     *
+     * @param handler receives the flux of dead letters and returns a publisher that the stream waits
+     *                for; called once per subscription to the stream
+     * @return the stream without dead letters
+     * @throws NullPointerException if {@code handler} is {@code null}
      */
     public EventStream<K, V> onDeadLetter(Function<Flux<DeadLetter<?, ?>>, ? extends Publisher<?>> handler) {
         return route(DeadLetter.class, "onDeadLetter", "dead letters", handler);
@@ -335,13 +517,27 @@ public final class EventStream<K, V> {
         return records().map(StreamRecord::value);
     }
 
-    /** Writes the records to {@code sink} (see {@link StreamSinks}); completes when the sink does. */
+    /**
+     * Writes the records to {@code sink} (see {@link StreamSinks}); completes when the sink does.
+     * Side outputs nobody routed are logged at WARN, as by {@link #records()}.
+     *
+     * @param sink applied once to the records; its publisher's elements are ignored
+     * @return a {@code Mono} that runs the pipeline when subscribed and completes when the sink does,
+     * or fails with the first error of the pipeline or the sink
+     * @throws NullPointerException if {@code sink} is {@code null}
+     */
     public Mono<Void> sink(Function<Flux<StreamRecord<K, V>>, ? extends Publisher<?>> sink) {
         Objects.requireNonNull(sink, "sink");
         return Flux.from(sink.apply(records())).then();
     }
 
-    /** A windowed stream being configured; {@link #aggregate} returns to an {@link EventStream}. */
+    /**
+     * A windowed stream being configured; {@link #aggregate} returns to an {@link EventStream}.
+     * Immutable: each method returns a copy.
+     *
+     * @param <K> key type
+     * @param <V> value type
+     */
     public static final class WindowedStream<K, V> {
         private final EventStream<K, V> parent;
         private final WindowOperator<K, V> operator;
@@ -353,19 +549,45 @@ public final class EventStream<K, V> {
             this.rails = rails;
         }
 
+        /**
+         * @param lateness how long after the watermark passed a window's end its state is kept for late
+         *                 records; see {@link WindowOperator#allowedLateness}
+         * @return a copy with this lateness
+         * @throws NullPointerException     if {@code lateness} is {@code null}
+         * @throws IllegalArgumentException if {@code lateness} is negative
+         */
         public WindowedStream<K, V> allowedLateness(Duration lateness) {
             return new WindowedStream<>(parent, operator.allowedLateness(lateness), rails);
         }
 
+        /**
+         * @param trigger when windows fire (default {@link io.streamflow.reactive.window.Trigger#onWatermark()})
+         * @return a copy with this trigger
+         * @throws NullPointerException if {@code trigger} is {@code null}
+         */
         public WindowedStream<K, V> trigger(io.streamflow.reactive.window.Trigger trigger) {
             return new WindowedStream<>(parent, operator.trigger(trigger), rails);
         }
 
+        /**
+         * @param name the window operator's name instead of the positional {@code "window-N"}: a
+         *             name that stays the same when the pipeline changes keeps its state findable
+         * @return a copy with this name
+         * @throws NullPointerException     if {@code name} is {@code null}
+         * @throws IllegalArgumentException if {@code name} is blank
+         */
         public WindowedStream<K, V> name(String name) {
             return new WindowedStream<>(parent, operator.name(name), rails);
         }
 
-        /** Runs the window operator on {@code n} rails split by key hash (on {@code Schedulers.parallel()}). */
+        /**
+         * Runs the window operator on {@code n} rails split by key hash (on {@code Schedulers.parallel()});
+         * see {@link StreamOperators#parallel}. Default 1: no rails, no thread hand-off.
+         *
+         * @param n how many rails, {@code >= 1}
+         * @return a copy with this parallelism
+         * @throws IllegalArgumentException if {@code n < 1}
+         */
         public WindowedStream<K, V> parallelism(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("parallelism must be >= 1, was " + n);
@@ -373,6 +595,18 @@ public final class EventStream<K, V> {
             return new WindowedStream<>(parent, operator, n);
         }
 
+        /**
+         * Aggregates each key's windows with {@code fn}: one {@link WindowResult} per pane; see
+         * {@link WindowOperator}.
+         *
+         * @param <A> accumulator type
+         * @param <R> result type
+         * @param fn  the aggregate of each window (see {@link io.streamflow.reactive.window.Aggregations})
+         * @return the stream of window results, keyed like the input
+         * @throws NullPointerException     if {@code fn} is {@code null}
+         * @throws IllegalArgumentException if the configuration cannot work (count windows with an
+         *                                  early trigger)
+         */
         public <A, R> EventStream<K, WindowResult<K, R>> aggregate(AggregateFunction<? super V, A, R> fn) {
             Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, WindowResult<K, R>>>> op = operator.aggregate(fn);
             return parent.next(StreamOperators.parallel(rails, reactor.core.scheduler.Schedulers.parallel(), op));

@@ -36,7 +36,11 @@ public final class FileLinesOptions {
         this.lenient = lenient;
     }
 
-    /** Strict UTF-8, lines of at most {@value #DEFAULT_MAX_LINE_BYTES} bytes. */
+    /**
+     * The options {@link StreamSources#fileLines(java.nio.file.Path, long)} uses.
+     *
+     * @return strict UTF-8, lines of at most {@value #DEFAULT_MAX_LINE_BYTES} bytes
+     */
     public static FileLinesOptions defaults() {
         return DEFAULTS;
     }

@@ -19,18 +19,26 @@ public final class LineDecodingException extends RuntimeException {
         TOO_LONG
     }
 
+    /** Why the line was not read. */
     private final Reason reason;
+    /** Byte offset of the line's first byte. */
     private final long lineOffset;
+    /** Bytes in the line, without its line terminator. */
     private final long lineLength;
+    /** Byte offset of the first invalid byte, or of the first byte past the limit. */
     private final long errorOffset;
 
     /**
+     * Creates the error for one line; the text sources make these. It has no stack trace and no
+     * cause, as it describes the data, not a failure of the code.
+     *
      * @param reason      why the line was not read
      * @param lineOffset  byte offset of the line's first byte
      * @param lineLength  bytes in the line, without its line terminator
      * @param errorOffset byte offset of the first invalid byte ({@link Reason#MALFORMED_UTF8}) or of the
      *                    first byte past the limit ({@link Reason#TOO_LONG})
      * @param message     what is wrong, for people
+     * @throws NullPointerException if {@code reason} is {@code null}
      */
     public LineDecodingException(Reason reason, long lineOffset, long lineLength, long errorOffset, String message) {
         super(message, null, false, false);
@@ -43,6 +51,7 @@ public final class LineDecodingException extends RuntimeException {
         this.errorOffset = errorOffset;
     }
 
+    /** @return why the line was not read */
     public Reason reason() {
         return reason;
     }

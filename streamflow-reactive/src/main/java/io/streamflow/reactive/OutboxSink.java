@@ -42,6 +42,9 @@ public interface OutboxSink<T> {
      * Delivers the output of checkpoint {@code checkpointId} (possibly empty). Throwing fails the
      * pipeline; the records stay in the outbox and are delivered again after a restart.
      *
+     * @param checkpointId id of the committed checkpoint; a sink that is called again with an id it
+     *                     already holds must not write its records twice
+     * @param records      the checkpoint's output, in the order it reached the sink
      * @throws IOException when the output cannot be written; the pipeline fails and a restart
      *                     delivers the same checkpoint again
      */
@@ -53,7 +56,11 @@ public interface OutboxSink<T> {
      * with the records, so that {@link #deliveries()} lists it exactly when the records are there;
      * by default the record is not kept and {@link #deliver(long, List)} is called.
      *
-     * @throws IOException when the output cannot be written
+     * @param delivery what the checkpoint stands for: its id, source positions, record count and
+     *                 fingerprint
+     * @param records  the checkpoint's output, in the order it reached the sink
+     * @throws IOException when the output cannot be written; the pipeline fails and a restart
+     *                     delivers the same checkpoint again
      */
     default void deliver(Delivery delivery, List<T> records) throws IOException {
         deliver(delivery.checkpointId(), records);
@@ -64,6 +71,7 @@ public interface OutboxSink<T> {
      * does not keep them (the default). Called once when a pipeline starts, on a thread that may
      * block.
      *
+     * @return the delivery records of the output the sink holds, or empty when it keeps none
      * @throws IOException when the sink's records cannot be read; the pipeline does not start
      */
     default Optional<List<Delivery>> deliveries() throws IOException {
@@ -85,7 +93,19 @@ public interface OutboxSink<T> {
     record Delivery(long checkpointId, Map<String, Map<Integer, Long>> positions, long records, long fingerprint,
                     boolean endOfInput) {
 
-        /** Validates and copies the positions. */
+        /**
+         * Validates the components and keeps an unmodifiable, sorted copy of the positions.
+         *
+         * @param checkpointId the checkpoint's id, {@code >= 0}
+         * @param positions    source name → partition → position of the last input record whose
+         *                     output is in this delivery or an earlier one
+         * @param records      number of records delivered, {@code >= 0}
+         * @param fingerprint  order-independent fingerprint of the records
+         * @param endOfInput   whether this was the last checkpoint of a finished input
+         * @throws IllegalArgumentException if {@code checkpointId} or {@code records} is negative
+         * @throws NullPointerException     if {@code positions}, or a source name, partition map,
+         *                                  partition or position in it, is {@code null}
+         */
         public Delivery {
             if (checkpointId < 0) {
                 throw new IllegalArgumentException("checkpoint id must be >= 0, was " + checkpointId);

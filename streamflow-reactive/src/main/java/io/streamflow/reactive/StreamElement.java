@@ -23,8 +23,13 @@ public sealed interface StreamElement<K, V>
 
     /**
      * Re-types an element that does not carry records of its own type (a control element or a
-     * side output) so it can be forwarded on a stream of another record type.
+     * side output) so it can be forwarded on a stream of another record type. The element itself
+     * is returned unchanged; only its static type changes.
      *
+     * @param <K>     key type of the stream it is forwarded on
+     * @param <V>     value type of the stream it is forwarded on
+     * @param element a control element or side output
+     * @return {@code element}, typed for the other stream
      * @throws IllegalArgumentException for a {@link StreamRecord}, which cannot change type
      */
     @SuppressWarnings("unchecked")

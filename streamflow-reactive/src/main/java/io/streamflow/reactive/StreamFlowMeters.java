@@ -37,14 +37,17 @@ public enum StreamFlowMeters {
         this.description = description;
     }
 
+    /** @return the Micrometer meter name, e.g. {@code "streamflow.records.in"} */
     public String meterName() {
         return meterName;
     }
 
+    /** @return the meter's base unit: {@code "records"}, {@code "panes"}, {@code "milliseconds"} or {@code "entries"} */
     public String baseUnit() {
         return baseUnit;
     }
 
+    /** @return the description registered with the meter */
     public String description() {
         return description;
     }

@@ -35,19 +35,55 @@ public final class StreamOperators {
     private StreamOperators() {
     }
 
-    /** Maps record values, keeping key, timestamp, headers and origin. */
+    /**
+     * Maps record values, keeping key, timestamp, headers and origin. A throwing {@code fn} fails the
+     * stream (operator name {@code "map"}, {@link ErrorPolicy#fail()}); see
+     * {@link #map(Function, OperatorSettings)} to dead-letter instead.
+     *
+     * @param <K>  key type
+     * @param <V>  value type of the input
+     * @param <V2> value type of the output
+     * @param fn   the new value of a record, from its value; may return {@code null}
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code fn} is {@code null}
+     */
     public static <K, V, V2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, V2>>> map(
             Function<? super V, ? extends V2> fn) {
         return map(fn, OperatorSettings.named("map"));
     }
 
+    /**
+     * Maps record values, keeping key, timestamp, headers and origin; a throwing {@code fn} is
+     * handled by the settings' error policy. Only the name, error policy, pipeline and meter
+     * registry of {@code settings} are used.
+     *
+     * @param <K>      key type
+     * @param <V>      value type of the input
+     * @param <V2>     value type of the output
+     * @param fn       the new value of a record, from its value; may return {@code null}
+     * @param settings name and error policy of the operator
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code fn} or {@code settings} is {@code null}
+     */
     public static <K, V, V2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, V2>>> map(
             Function<? super V, ? extends V2> fn, OperatorSettings settings) {
         Objects.requireNonNull(fn, "fn");
         return mapRecord(r -> r.withValue(fn.apply(r.value())), settings);
     }
 
-    /** Maps whole records (key, value, timestamp may all change). */
+    /**
+     * Maps whole records (key, value, timestamp may all change). A {@code null} result drops the
+     * record; a throwing {@code fn} is handled by the settings' error policy.
+     *
+     * @param <K>      key type of the input
+     * @param <V>      value type of the input
+     * @param <K2>     key type of the output
+     * @param <V2>     value type of the output
+     * @param fn       the record that replaces a record, or {@code null} to drop it
+     * @param settings name and error policy of the operator
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code fn} or {@code settings} is {@code null}
+     */
     public static <K, V, K2, V2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V2>>> mapRecord(
             Function<? super StreamRecord<K, V>, ? extends StreamRecord<K2, V2>> fn, OperatorSettings settings) {
         Objects.requireNonNull(fn, "fn");
@@ -64,13 +100,31 @@ public final class StreamOperators {
         });
     }
 
-    /** Keeps the records whose value matches. */
+    /**
+     * Keeps the records whose value matches; requests more from upstream for each record dropped. A
+     * throwing {@code predicate} fails the stream (operator name {@code "filter"}).
+     *
+     * @param <K>       key type
+     * @param <V>       value type
+     * @param predicate whether to keep a record, from its value
+     * @return the operator, for {@code Flux.transform}
+     */
     public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, V>>> filter(
             Predicate<? super V> predicate) {
         return filterRecord(r -> predicate.test(r.value()), OperatorSettings.named("filter"));
     }
 
-    /** Keeps the records that match. */
+    /**
+     * Keeps the records that match; requests more from upstream for each record dropped. A
+     * throwing {@code predicate} is handled by the settings' error policy.
+     *
+     * @param <K>       key type
+     * @param <V>       value type
+     * @param predicate whether to keep a record
+     * @param settings  name and error policy of the operator
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code predicate} or {@code settings} is {@code null}
+     */
     public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, V>>> filterRecord(
             Predicate<? super StreamRecord<K, V>> predicate, OperatorSettings settings) {
         Objects.requireNonNull(predicate, "predicate");
@@ -88,7 +142,20 @@ public final class StreamOperators {
         });
     }
 
-    /** Replaces each record's value by zero or more values, each a record with the same key and time. */
+    /**
+     * Replaces each record's value by zero or more values, each a record with the same key, time,
+     * headers and origin. The {@code Iterable} is read completely before any of its records is
+     * emitted, so an error while reading it is handled by the error policy like an error of
+     * {@code fn}, and a failed record emits none of its values.
+     *
+     * @param <K>      key type
+     * @param <V>      value type of the input
+     * @param <V2>     value type of the output
+     * @param fn       the values that replace a record's value; an empty {@code Iterable} drops it
+     * @param settings name and error policy of the operator
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code fn} or {@code settings} is {@code null}
+     */
     public static <K, V, V2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, V2>>> flatMap(
             Function<? super V, ? extends Iterable<? extends V2>> fn, OperatorSettings settings) {
         Objects.requireNonNull(fn, "fn");
@@ -113,12 +180,34 @@ public final class StreamOperators {
         });
     }
 
-    /** Re-keys records by a function of the value. */
+    /**
+     * Re-keys records by a function of the value; value, timestamp, headers and origin are kept. A
+     * throwing {@code keyFn} fails the stream (operator name {@code "keyBy"}).
+     *
+     * @param <K>   key type of the input
+     * @param <V>   value type
+     * @param <K2>  key type of the output
+     * @param keyFn the new key of a record, from its value; keys are compared with {@code equals}
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code keyFn} is {@code null}
+     */
     public static <K, V, K2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V>>> keyBy(
             Function<? super V, ? extends K2> keyFn) {
         return keyBy(keyFn, OperatorSettings.named("keyBy"));
     }
 
+    /**
+     * Re-keys records by a function of the value; a throwing {@code keyFn} is handled by the
+     * settings' error policy.
+     *
+     * @param <K>      key type of the input
+     * @param <V>      value type
+     * @param <K2>     key type of the output
+     * @param keyFn    the new key of a record, from its value
+     * @param settings name and error policy of the operator
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException if {@code keyFn} or {@code settings} is {@code null}
+     */
     public static <K, V, K2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V>>> keyBy(
             Function<? super V, ? extends K2> keyFn, OperatorSettings settings) {
         Objects.requireNonNull(keyFn, "keyFn");
@@ -130,12 +219,32 @@ public final class StreamOperators {
      * is the minimum of the inputs' watermarks, over the inputs that are not idle, and never goes
      * backwards. An input that completes counts as having reached {@link Watermark#END}. When
      * every input is idle the merge emits {@link InputStatus#idle()}.
+     * <p>
+     * The inputs' own watermarks and idleness markers are consumed; only the merged ones are
+     * emitted. Every input is subscribed at once; the merge completes when all of them have, and
+     * the first error of an input fails it and cancels the others.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param inputs the streams to merge, at least one
+     * @return the merged stream
+     * @throws IllegalArgumentException if there is no input
+     * @throws NullPointerException     if an input is {@code null}
      */
     @SafeVarargs
     public static <K, V> Flux<StreamElement<K, V>> merge(Publisher<? extends StreamElement<K, V>>... inputs) {
         return merge(List.of(inputs));
     }
 
+    /**
+     * Merges several inputs into one; see {@link #merge(Publisher[])}.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param inputs the streams to merge, at least one
+     * @return the merged stream
+     * @throws IllegalArgumentException if {@code inputs} is empty
+     */
     public static <K, V> Flux<StreamElement<K, V>> merge(List<? extends Publisher<? extends StreamElement<K, V>>> inputs) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("merge needs at least one input");
@@ -222,6 +331,20 @@ public final class StreamOperators {
      * the two special ones) and returns what the split stream becomes. Branches that
      * {@code wiring} does not subscribe to are not consumed (their records are discarded); the
      * shared upstream is consumed at the pace of the slowest subscribed branch.
+     * <p>
+     * The predicates are called once per record, in order, until one matches; one that throws fails
+     * the stream. Cancelling the result cancels upstream.
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param <R>      element type of what {@code wiring} returns
+     * @param branches branch names and their predicates, tried in the map's order; the names
+     *                 {@link #UNMATCHED} and {@link #SIDE_OUTPUTS} are reserved
+     * @param wiring   called once per subscription with every branch by name; returns the stream
+     *                 that the split stream becomes
+     * @return the operator, for {@code Flux.transform}
+     * @throws NullPointerException     if {@code branches} or {@code wiring} is {@code null}
+     * @throws IllegalArgumentException if a branch uses a reserved name
      */
     public static <K, V, R> Function<Flux<StreamElement<K, V>>, Flux<R>> split(
             LinkedHashMap<String, Predicate<? super StreamRecord<K, V>>> branches,
@@ -271,6 +394,24 @@ public final class StreamOperators {
      * idleness and barriers go to every rail, and the outputs are merged with
      * {@link #merge(List) the minimum-watermark merge}. Side outputs arriving from upstream stay on
      * rail 0 so they are not duplicated.
+     * <p>
+     * {@code operator} is applied once per rail, so it must make a new operator instance each time it
+     * is applied (every operator of this library does). Every record of a key goes to the same rail
+     * (records with a {@code null} key go to rail 0). Each rail hands its elements to
+     * {@code scheduler} through a queue of Reactor's default size; an error of one rail fails the
+     * result and cancels the others. With one rail, {@code operator} is returned as it is.
+     *
+     * @param <K>       key type of the input
+     * @param <V>       value type of the input
+     * @param <K2>      key type of the output
+     * @param <V2>      value type of the output
+     * @param rails     how many parallel instances, {@code >= 1}
+     * @param scheduler where the rails run; use one with at least {@code rails} workers, such as
+     *                  {@code Schedulers.parallel()}
+     * @param operator  the keyed operator to run on each rail
+     * @return the operator, for {@code Flux.transform}
+     * @throws IllegalArgumentException if {@code rails < 1}
+     * @throws NullPointerException     if {@code scheduler} or {@code operator} is {@code null}
      */
     public static <K, V, K2, V2> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K2, V2>>> parallel(
             int rails, Scheduler scheduler,

@@ -39,26 +39,61 @@ public final class StreamRecord<K, V> implements StreamElement<K, V> {
         this.origin = origin;
     }
 
-    /** A record with no headers and no origin. */
+    /**
+     * A record made in memory: no headers, origin {@link Origin#NONE}.
+     *
+     * @param <K>       key type
+     * @param <V>       value type
+     * @param key       the key, may be {@code null} (before {@code keyBy})
+     * @param value     the value, may be {@code null}
+     * @param timestamp event time in epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @return the record
+     */
     public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp) {
         return new StreamRecord<>(key, value, timestamp, Map.of(), Origin.NONE);
     }
 
-    /** A record read from {@code origin}. */
+    /**
+     * A record read from {@code origin}, with no headers.
+     *
+     * @param <K>       key type
+     * @param <V>       value type
+     * @param key       the key, may be {@code null} (before {@code keyBy})
+     * @param value     the value, may be {@code null}
+     * @param timestamp event time in epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param origin    where the record was read from
+     * @return the record
+     * @throws NullPointerException if {@code origin} is {@code null}
+     */
     public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp, Origin origin) {
         return new StreamRecord<>(key, value, timestamp, Map.of(), Objects.requireNonNull(origin, "origin"));
     }
 
-    /** A record with headers read from {@code origin}. */
+    /**
+     * A record with headers, read from {@code origin}. The headers are copied.
+     *
+     * @param <K>       key type
+     * @param <V>       value type
+     * @param key       the key, may be {@code null} (before {@code keyBy})
+     * @param value     the value, may be {@code null}
+     * @param timestamp event time in epoch milliseconds, or {@link #NO_TIMESTAMP}
+     * @param headers   header names and values, none of them {@code null}
+     * @param origin    where the record was read from
+     * @return the record
+     * @throws NullPointerException if {@code origin} or {@code headers} is {@code null} or holds a
+     *                              {@code null} name or value
+     */
     public static <K, V> StreamRecord<K, V> of(K key, V value, long timestamp, Map<String, String> headers,
                                                Origin origin) {
         return new StreamRecord<>(key, value, timestamp, Map.copyOf(headers), Objects.requireNonNull(origin, "origin"));
     }
 
+    /** @return the key; {@code null} for records of sources that have none, until {@code keyBy} */
     public K key() {
         return key;
     }
 
+    /** @return the value, as the source or the last function produced it */
     public V value() {
         return value;
     }
@@ -68,35 +103,59 @@ public final class StreamRecord<K, V> implements StreamElement<K, V> {
         return timestamp;
     }
 
+    /** @return the headers, an unmodifiable map; empty when the record has none */
     public Map<String, String> headers() {
         return headers;
     }
 
+    /** @return where the record was read from; {@link Origin#NONE} for records made in memory */
     public Origin origin() {
         return origin;
     }
 
-    /** @return a copy with another value, same key, time, headers and origin */
+    /**
+     * @param <V2>     the new value type
+     * @param newValue the new value, may be {@code null}
+     * @return a copy with another value, same key, time, headers and origin
+     */
     public <V2> StreamRecord<K, V2> withValue(V2 newValue) {
         return new StreamRecord<>(key, newValue, timestamp, headers, origin);
     }
 
-    /** @return a copy with another key */
+    /**
+     * @param <K2>   the new key type
+     * @param newKey the new key, may be {@code null}
+     * @return a copy with another key, same value, time, headers and origin
+     */
     public <K2> StreamRecord<K2, V> withKey(K2 newKey) {
         return new StreamRecord<>(newKey, value, timestamp, headers, origin);
     }
 
-    /** @return a copy with another key and value */
+    /**
+     * @param <K2>     the new key type
+     * @param <V2>     the new value type
+     * @param newKey   the new key, may be {@code null}
+     * @param newValue the new value, may be {@code null}
+     * @return a copy with another key and value, same time, headers and origin
+     */
     public <K2, V2> StreamRecord<K2, V2> with(K2 newKey, V2 newValue) {
         return new StreamRecord<>(newKey, newValue, timestamp, headers, origin);
     }
 
-    /** @return a copy with another event timestamp */
+    /**
+     * @param newTimestamp event time in epoch milliseconds
+     * @return a copy with another event timestamp, the rest unchanged
+     */
     public StreamRecord<K, V> withTimestamp(long newTimestamp) {
         return new StreamRecord<>(key, value, newTimestamp, headers, origin);
     }
 
-    /** @return a copy with one more header */
+    /**
+     * @param name        header name; an existing header of that name is replaced
+     * @param headerValue header value
+     * @return a copy with one more header
+     * @throws NullPointerException if {@code name} or {@code headerValue} is {@code null}
+     */
     public StreamRecord<K, V> withHeader(String name, String headerValue) {
         java.util.HashMap<String, String> h = new java.util.HashMap<>(headers);
         h.put(name, headerValue);

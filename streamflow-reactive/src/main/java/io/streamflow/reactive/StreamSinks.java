@@ -30,6 +30,12 @@ import java.util.function.Function;
  * ({@link OutOfMemoryError}, {@link StackOverflowError}), which Reactor would otherwise throw on the
  * sink's worker thread, leaving the pipeline waiting forever: the sink fails with an exception whose
  * cause is that error.
+ * <p>
+ * Each sink is a function from the records to a {@code Mono<Void>} that completes once everything
+ * was written and flushed, and fails with the first write error or format error. Nothing happens
+ * until the {@code Mono} is subscribed. Records are written in order by one worker at a time; up to
+ * 256 requested records may wait for it. On cancel or error the records still waiting are dropped,
+ * and a file sink closes its file (flushing what was written).
  */
 public final class StreamSinks {
 
@@ -57,18 +63,43 @@ public final class StreamSinks {
     private StreamSinks() {
     }
 
-    /** Prints {@code format(record)} per record on standard output. */
+    /**
+     * Prints {@code format(record)} per record on standard output, flushed at the end.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param format the line to print for a record (without a line terminator)
+     * @return the sink
+     * @throws NullPointerException if {@code format} is {@code null}
+     */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> stdout(
             Function<? super StreamRecord<K, V>, String> format) {
         return printStream(System.out, format);
     }
 
-    /** Prints each record's value on standard output. */
+    /**
+     * Prints each record's value ({@code String.valueOf}) on standard output, flushed at the end.
+     *
+     * @param <K> key type
+     * @param <V> value type
+     * @return the sink
+     */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> stdout() {
         return stdout(r -> String.valueOf(r.value()));
     }
 
-    /** Prints to a {@link PrintStream} (for tests and tools). */
+    /**
+     * Prints {@code format(record)} per record to a {@link PrintStream} (for tests and tools),
+     * flushed at the end; the stream is not closed. A {@code PrintStream} swallows I/O errors, so
+     * this sink fails only when {@code format} throws.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param out    where to print
+     * @param format the line to print for a record (without a line terminator)
+     * @return the sink
+     * @throws NullPointerException if {@code out} or {@code format} is {@code null}
+     */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> printStream(
             PrintStream out, Function<? super StreamRecord<K, V>, String> format) {
         Objects.requireNonNull(out, "out");
@@ -83,6 +114,14 @@ public final class StreamSinks {
     /**
      * Writes one line per record to {@code file}, flushed and closed at the end; fails if the file
      * exists and is not empty (see {@link #fileLines(Path, Function, IfExists)} to append or replace).
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param file   the file to write (UTF-8); created when missing
+     * @param format the line to write for a record (without a line terminator)
+     * @return the sink; its {@code Mono} fails with an {@link UncheckedIOException} when the file
+     * holds data already or cannot be written
+     * @throws NullPointerException if {@code file} or {@code format} is {@code null}
      */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
             Path file, Function<? super StreamRecord<K, V>, String> format) {
@@ -95,6 +134,15 @@ public final class StreamSinks {
      * after a crash may repeat lines. Exactly-once output goes through
      * {@code checkpointing.sink(StreamSinks.exactlyOnceFiles(directory), format)} (see
      * {@link Checkpointing#sink}).
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param file     the file to write (UTF-8); created when missing
+     * @param format   the line to write for a record (without a line terminator)
+     * @param ifExists what to do with a file that is not empty
+     * @return the sink; its {@code Mono} fails with an {@link UncheckedIOException} when the file
+     * cannot be written, or holds data and {@code ifExists} is {@link IfExists#FAIL}
+     * @throws NullPointerException if an argument is {@code null}
      */
     public static <K, V> Function<Flux<StreamRecord<K, V>>, Mono<Void>> fileLines(
             Path file, Function<? super StreamRecord<K, V>, String> format, IfExists ifExists) {
@@ -106,6 +154,13 @@ public final class StreamSinks {
      * routed with {@link EventStream#onDeadLetter}) to {@code file}, flushed and closed at the end;
      * fails if the file exists and is not empty (see {@link #textLines(Path, Function, IfExists)} to
      * append or replace).
+     *
+     * @param <T>    element type
+     * @param file   the file to write (UTF-8); created when missing
+     * @param format the line to write for an element (without a line terminator)
+     * @return the sink; its {@code Mono} fails with an {@link UncheckedIOException} when the file
+     * holds data already or cannot be written
+     * @throws NullPointerException if {@code file} or {@code format} is {@code null}
      */
     public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format) {
         return textLines(file, format, IfExists.FAIL);
@@ -119,6 +174,14 @@ public final class StreamSinks {
      * {@link IfExists#APPEND} lines may repeat. Exactly-once output goes through
      * {@code checkpointing.sink(StreamSinks.exactlyOnceFiles(directory), format)} (see
      * {@link Checkpointing#sink}).
+     *
+     * @param <T>      element type
+     * @param file     the file to write (UTF-8); created when missing
+     * @param format   the line to write for an element (without a line terminator)
+     * @param ifExists what to do with a file that is not empty
+     * @return the sink; its {@code Mono} fails with an {@link UncheckedIOException} when the file
+     * cannot be written, or holds data and {@code ifExists} is {@link IfExists#FAIL}
+     * @throws NullPointerException if an argument is {@code null}
      */
     public static <T> Function<Flux<T>, Mono<Void>> textLines(Path file, Function<? super T, String> format,
                                                              IfExists ifExists) {
@@ -182,6 +245,16 @@ public final class StreamSinks {
      * positions of the last part without writing, checks that the replay gave the same lines, and
      * goes on under new ids. Remove a part and its record together, if at all; output that is no
      * longer there is written again after such a fallback.
+     * <p>
+     * Lines are written in UTF-8, each ended by LF. The directory is created when the first part is
+     * written. I/O errors are thrown from {@link OutboxSink#deliver}, which fails the pipeline; the
+     * checkpoint's lines stay in its outbox and are delivered again after a restart. A part file in
+     * the directory without its delivery record makes {@link OutboxSink#deliveries()} fail, and with
+     * it the start of the pipeline.
+     *
+     * @param directory where the parts go, for the output of one pipeline only
+     * @return the sink, to pass to {@link Checkpointing#sink}
+     * @throws NullPointerException if {@code directory} is {@code null}
      */
     public static OutboxSink<String> exactlyOnceFiles(Path directory) {
         return new io.streamflow.reactive.internal.ExactlyOnceFileSink(directory);

@@ -55,6 +55,11 @@ import java.util.function.ToLongFunction;
  * time-to-live) dead-letter such records too, and also records whose window or join range would
  * not fit in a {@code long} (timestamps within a window size of the ends). They cannot keep a bad
  * timestamp from advancing the watermark, which is made here: only the guard can.
+ * <h2>Defaults</h2>
+ * Timestamps are the records' own, watermarks are emitted per advancing record, no partition is
+ * ever idle, there is no guard, processing time comes from {@code Schedulers.parallel()}, the error
+ * policy is {@link ErrorPolicy#fail()}, and the meters are registered in the global registry as
+ * operator {@code "watermarks"} of pipeline {@code "default"}.
  *
  * @param <K> key type
  * @param <V> value type
@@ -94,7 +99,18 @@ public final class WatermarkStrategy<K, V> {
         this.registry = registry;
     }
 
-    /** Watermark {@code = max timestamp seen - maxOutOfOrderness - 1 ms}. */
+    /**
+     * Watermark {@code = max timestamp seen - maxOutOfOrderness - 1 ms}, per partition: a record up
+     * to {@code maxOutOfOrderness} older than the newest one seen is still on time.
+     *
+     * @param <K>               key type
+     * @param <V>               value type
+     * @param maxOutOfOrderness how far records may be out of order, at millisecond precision;
+     *                          {@link Duration#ZERO} for in-order input
+     * @return a strategy with this generator and the defaults
+     * @throws NullPointerException     if {@code maxOutOfOrderness} is {@code null}
+     * @throws IllegalArgumentException if {@code maxOutOfOrderness} is negative
+     */
     public static <K, V> WatermarkStrategy<K, V> forBoundedOutOfOrderness(Duration maxOutOfOrderness) {
         Objects.requireNonNull(maxOutOfOrderness, "maxOutOfOrderness");
         if (maxOutOfOrderness.isNegative()) {
@@ -105,12 +121,29 @@ public final class WatermarkStrategy<K, V> {
         return forGenerator(() -> WatermarkGenerator.boundedOutOfOrderness(b), "boundedOutOfOrderness(" + b + "ms)");
     }
 
-    /** For timestamps that never decrease within a partition: watermark {@code = max timestamp - 1}. */
+    /**
+     * For timestamps that never decrease within a partition: watermark {@code = max timestamp - 1},
+     * the same as {@code forBoundedOutOfOrderness(Duration.ZERO)}.
+     *
+     * @param <K> key type
+     * @param <V> value type
+     * @return a strategy with this generator and the defaults
+     */
     public static <K, V> WatermarkStrategy<K, V> forMonotonousTimestamps() {
         return forGenerator(() -> WatermarkGenerator.boundedOutOfOrderness(0), "monotonousTimestamps");
     }
 
-    /** A custom generator; {@code supplier} is called once per input partition. */
+    /**
+     * A custom generator; {@code supplier} is called once per input partition, when the partition is
+     * first seen (its first record, or its restored watermark after a checkpoint), and must return a
+     * new generator each time.
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param supplier makes the generator of one partition
+     * @return a strategy with this generator and the defaults
+     * @throws NullPointerException if {@code supplier} is {@code null}
+     */
     public static <K, V> WatermarkStrategy<K, V> forGenerator(Supplier<WatermarkGenerator> supplier) {
         return forGenerator(supplier, "custom");
     }
@@ -125,13 +158,27 @@ public final class WatermarkStrategy<K, V> {
      * Takes the event timestamp from the record with {@code assigner} instead of
      * {@link StreamRecord#timestamp()}; the emitted record carries the extracted timestamp. A record
      * whose timestamp cannot be extracted is handled by the {@linkplain #withErrorPolicy error policy}.
+     *
+     * @param assigner the event time of a record, in epoch milliseconds; called once per record, in
+     *                 the assigner's drain loop (it must not block)
+     * @return a copy with this timestamp assigner
+     * @throws NullPointerException if {@code assigner} is {@code null}
      */
     public WatermarkStrategy<K, V> withTimestampAssigner(ToLongFunction<? super StreamRecord<K, V>> assigner) {
         return new WatermarkStrategy<>(generator, description, Objects.requireNonNull(assigner, "assigner"),
                 idleTimeout, periodicInterval, maxAhead, scheduler, errorPolicy, name, pipeline, registry);
     }
 
-    /** Marks a partition idle after {@code timeout} of processing time without records. */
+    /**
+     * Marks a partition idle after {@code timeout} of processing time without records; an idle
+     * partition does not hold the watermark back until its next record. Idleness is checked on a
+     * timer every half timeout, so a partition becomes idle between 1 and 1.5 timeouts after its
+     * last record.
+     *
+     * @param timeout how long a partition may be quiet before it is idle; positive, or {@code null}
+     *                for no idleness (the default)
+     * @return a copy with this timeout; a timeout that is not positive fails {@link #assign()}
+     */
     public WatermarkStrategy<K, V> withIdleness(Duration timeout) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, timeout, periodicInterval,
                 maxAhead, scheduler, errorPolicy, name, pipeline, registry);
@@ -160,20 +207,38 @@ public final class WatermarkStrategy<K, V> {
      * clock near the event times ({@code VirtualTimeScheduler.advanceTimeTo}), or the first
      * records are judged ahead of it.
      *
-     * @param maxAhead how far ahead of both references a timestamp may be; must be positive
+     * @param maxAhead how far ahead of both references a timestamp may be; at least 1 ms
+     * @return a copy with this guard; a guard under 1 ms fails {@link #assign()}
+     * @throws NullPointerException if {@code maxAhead} is {@code null}
      */
     public WatermarkStrategy<K, V> withMaxTimestampAhead(Duration maxAhead) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
                 Objects.requireNonNull(maxAhead, "maxAhead"), scheduler, errorPolicy, name, pipeline, registry);
     }
 
-    /** Emits watermarks on a processing-time interval rather than after each advancing record. */
+    /**
+     * Emits watermarks on a processing-time interval rather than after each advancing record: each
+     * tick calls every partition generator's {@link WatermarkGenerator#onPeriodicEmit} and emits
+     * the stream's watermark if it advanced.
+     *
+     * @param interval time between ticks, on the strategy's scheduler; positive, or {@code null} for
+     *                 per-record emission (the default)
+     * @return a copy with this interval; an interval that is not positive fails {@link #assign()}
+     */
     public WatermarkStrategy<K, V> withPeriodicEmit(Duration interval) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, interval, maxAhead,
                 scheduler, errorPolicy, name, pipeline, registry);
     }
 
-    /** The scheduler that supplies processing time and runs timers (virtual time in tests). */
+    /**
+     * The scheduler that supplies processing time and runs timers (virtual time in tests): the
+     * idleness and periodic-emit timers, the guard's clock and the watermark-lag meter. Default
+     * {@code Schedulers.parallel()}.
+     *
+     * @param scheduler the processing-time clock
+     * @return a copy with this scheduler
+     * @throws NullPointerException if {@code scheduler} is {@code null}
+     */
     public WatermarkStrategy<K, V> withScheduler(Scheduler scheduler) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
                 maxAhead, Objects.requireNonNull(scheduler, "scheduler"), errorPolicy, name, pipeline, registry);
@@ -181,14 +246,29 @@ public final class WatermarkStrategy<K, V> {
 
     /**
      * What to do with a record whose timestamp cannot be extracted, is not an event time, or is
-     * rejected by {@link #withMaxTimestampAhead} (default: fail).
+     * rejected by {@link #withMaxTimestampAhead} (default: fail). A record without a timestamp and
+     * without a timestamp assigner fails the pipeline whatever the policy (see the class comment).
+     *
+     * @param policy what to do with such a record
+     * @return a copy with this policy
+     * @throws NullPointerException if {@code policy} is {@code null}
      */
     public WatermarkStrategy<K, V> withErrorPolicy(ErrorPolicy policy) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
                 maxAhead, scheduler, Objects.requireNonNull(policy, "policy"), name, pipeline, registry);
     }
 
-    /** Operator and pipeline names used in meters and logs, and the registry for the meters. */
+    /**
+     * Operator and pipeline names used in meters and logs, and the registry for the meters
+     * (defaults: {@code "default"}, {@code "watermarks"}, the global registry). The operator name
+     * also names the dead letters of rejected records.
+     *
+     * @param pipelineName  the {@code pipeline} tag of the meters
+     * @param operatorName  the {@code operator} tag of the meters
+     * @param meterRegistry where the meters are registered
+     * @return a copy with these names and registry
+     * @throws NullPointerException if an argument is {@code null}
+     */
     public WatermarkStrategy<K, V> withMetrics(String pipelineName, String operatorName, MeterRegistry meterRegistry) {
         return new WatermarkStrategy<>(generator, description, timestampAssigner, idleTimeout, periodicInterval,
                 maxAhead, scheduler, errorPolicy, Objects.requireNonNull(operatorName, "operatorName"),
@@ -201,6 +281,12 @@ public final class WatermarkStrategy<K, V> {
      * watermarks out. (A source that also emits {@link DeadLetter}s, such as
      * {@link StreamSources#fileLines(java.nio.file.Path)}, goes in with {@link EventStream#from}.)
      *
+     * <p>
+     * Each subscription gets its own assigner, generators and timers. It requests 256 inputs ahead;
+     * on cancel those not processed yet are dropped and its timers stopped. An error from upstream
+     * is passed on; when the input completes, {@link Watermark#end()} is emitted before completion.
+     *
+     * @return the operator, for {@code Flux.transform}
      * @throws IllegalArgumentException listing every configuration error at once
      */
     public Function<Flux<StreamRecord<K, V>>, Flux<StreamElement<K, V>>> assign() {

@@ -72,6 +72,8 @@ public final class JsonDecoder<T> {
      * (strings, numbers, booleans, {@code null}, nested maps and lists), the timestamp comes from
      * the field {@value #DEFAULT_TIMESTAMP_FIELD} and the key is {@code null} until
      * {@link #keyField(String)} names the field holding it.
+     *
+     * @return a decoder of JSON objects into events, with the default mapper
      */
     public static JsonDecoder<Event> events() {
         return new JsonDecoder<>(Event.class, true, null, DEFAULT_TIMESTAMP_FIELD, null);
@@ -81,6 +83,12 @@ public final class JsonDecoder<T> {
      * JSON bound to {@code type} by Jackson (records, beans, collections of them; unknown properties
      * are ignored, a missing primitive is an error, a floating-point number is not truncated into an
      * integer). No timestamp field unless {@link #timestampField(String)} names one.
+     *
+     * @param <T>  the class to bind to
+     * @param type the class to bind to; not {@link Event}
+     * @return a decoder into {@code type}, with the default mapper
+     * @throws NullPointerException     if {@code type} is {@code null}
+     * @throws IllegalArgumentException if {@code type} is {@link Event} (use {@link #events()})
      */
     public static <T> JsonDecoder<T> of(Class<T> type) {
         Objects.requireNonNull(type, "type");
@@ -90,7 +98,15 @@ public final class JsonDecoder<T> {
         return new JsonDecoder<>(type, false, null, null, null);
     }
 
-    /** @return a copy that reads the event time (epoch millis, a JSON integer) from the top-level field {@code name} */
+    /**
+     * Names the field that holds the event time. Every input must then be a JSON object; the field
+     * is still bound to the class (or kept among the event's fields) as well.
+     *
+     * @param name a top-level field of the JSON object
+     * @return a copy that reads the event time (epoch millis, a JSON integer) from the top-level field {@code name}
+     * @throws NullPointerException     if {@code name} is {@code null}
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
     public JsonDecoder<T> timestampField(String name) {
         return new JsonDecoder<>(type, events, mapper, requireName(name, "timestamp field"), keyField);
     }
@@ -103,7 +119,10 @@ public final class JsonDecoder<T> {
     /**
      * @return a copy whose events take their key from the top-level field {@code name} (a string, or a
      * number or boolean as text); an object without it is not decoded
+     * @param name a top-level field of the JSON object
      * @throws IllegalStateException for a decoder of a class: key its records with {@code keyBy}
+     * @throws NullPointerException     if {@code name} is {@code null}
+     * @throws IllegalArgumentException if {@code name} is blank
      */
     public JsonDecoder<T> keyField(String name) {
         if (!events) {
@@ -114,8 +133,11 @@ public final class JsonDecoder<T> {
     }
 
     /**
+     * @param objectMapper the mapper to decode with; used as it is, so the default mapper's settings
+     *                     (such as refusing a float for an integer) do not apply unless it has them
      * @return a copy that decodes with {@code objectMapper} (your modules, naming strategy, features),
      * used as it is; one value per input is still required
+     * @throws NullPointerException if {@code objectMapper} is {@code null}
      */
     public JsonDecoder<T> mapper(ObjectMapper objectMapper) {
         return new JsonDecoder<>(type, events, Objects.requireNonNull(objectMapper, "objectMapper"), timestampField,
@@ -123,16 +145,25 @@ public final class JsonDecoder<T> {
     }
 
     /**
+     * Decodes one input outside a stream. An event decoded without a timestamp field has the
+     * timestamp {@link StreamRecord#NO_TIMESTAMP}.
+     *
+     * @param json the JSON text
      * @return the value of {@code json}
-     * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was expected
+     * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was
+     *                               expected; also when {@code json} is {@code null}
      */
     public T decode(String json) {
         return codec.decode(json, io.streamflow.reactive.StreamRecord.NO_TIMESTAMP).value();
     }
 
     /**
+     * Decodes one input outside a stream; see {@link #decode(String)}.
+     *
+     * @param json the JSON bytes
      * @return the value of {@code json} (UTF-8, or UTF-16/32 detected from the first bytes)
-     * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was expected
+     * @throws JsonDecodingException when it is not one JSON value of the expected shape, saying what was
+     *                               expected; also when {@code json} is {@code null}
      */
     public T decode(byte[] json) {
         return codec.decode(json, io.streamflow.reactive.StreamRecord.NO_TIMESTAMP).value();
@@ -142,6 +173,14 @@ public final class JsonDecoder<T> {
      * The stream operator for records whose value is JSON text (file lines, HTTP bodies): each
      * record's value is decoded, each record that cannot be decoded becomes a {@link DeadLetter} in
      * its place, other elements pass through. Use with {@code Flux.transform}.
+     * <p>
+     * A stateless, element-wise operator: one output per input, decoded on the thread that delivers
+     * the input, nothing buffered. A decoded record keeps its key, headers and origin; it takes the
+     * timestamp field's time, or keeps its own without a timestamp field. Errors and cancellation pass
+     * through unchanged.
+     *
+     * @param <K> key type of the records
+     * @return the operator
      */
     public <K> Function<Flux<? extends StreamElement<K, String>>, Flux<StreamElement<K, T>>> decodeText() {
         return elements -> elements.<StreamElement<K, T>>map(e -> {
@@ -156,7 +195,13 @@ public final class JsonDecoder<T> {
         });
     }
 
-    /** As {@link #decodeText()}, for records whose value is JSON bytes (Kafka record values). */
+    /**
+     * As {@link #decodeText()}, for records whose value is JSON bytes (Kafka record values). The
+     * encoding (UTF-8, UTF-16 or UTF-32) is detected from the first bytes.
+     *
+     * @param <K> key type of the records
+     * @return the operator
+     */
     public <K> Function<Flux<? extends StreamElement<K, byte[]>>, Flux<StreamElement<K, T>>> decodeBytes() {
         return elements -> elements.<StreamElement<K, T>>map(e -> {
             if (!(e instanceof StreamRecord<K, byte[]> r)) {

@@ -10,6 +10,13 @@ public final class JsonDecodingException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception; {@link JsonDecoder} makes these. It has no stack trace: it describes the
+     * input, not a failure of the code.
+     *
+     * @param message what was expected and where, for people
+     * @param cause   Jackson's exception, or {@code null}
+     */
     public JsonDecodingException(String message, Throwable cause) {
         super(message, cause, true, false);
     }

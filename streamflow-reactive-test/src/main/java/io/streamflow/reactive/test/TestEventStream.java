@@ -54,22 +54,55 @@ public final class TestEventStream<K, V> {
         this.source = source;
     }
 
-    /** A script whose records come from a source named {@code "test"}. */
+    /**
+     * A script whose records come from a source named {@code "test"}.
+     *
+     * @param <K> key type
+     * @param <V> value type
+     * @return an empty script
+     */
     public static <K, V> TestEventStream<K, V> create() {
         return new TestEventStream<>("test");
     }
 
-    /** A script whose records come from {@code source}. */
+    /**
+     * A script whose records come from {@code source}: the {@link Origin#source()} of its records,
+     * for tests of what operators report about origins.
+     *
+     * @param <K>    key type
+     * @param <V>    value type
+     * @param source the source name of the records
+     * @return an empty script
+     * @throws NullPointerException if {@code source} is {@code null}
+     */
     public static <K, V> TestEventStream<K, V> create(String source) {
         return new TestEventStream<>(Objects.requireNonNull(source, "source"));
     }
 
-    /** A record in partition 0. */
+    /**
+     * A record in partition 0; see {@link #record(Object, Object, long, int)}.
+     *
+     * @param key       the key, may be {@code null}
+     * @param value     the value, may be {@code null}
+     * @param timestamp event time in epoch milliseconds
+     * @return this script
+     */
     public TestEventStream<K, V> record(K key, V value, long timestamp) {
         return record(key, value, timestamp, 0);
     }
 
-    /** A record in {@code partition}; its position is the count of earlier records of that partition. */
+    /**
+     * A record in {@code partition}; its position is the count of earlier records of that partition.
+     * Its timestamp is not checked against the watermarks of the script, so a test can script late
+     * records.
+     *
+     * @param key       the key, may be {@code null}
+     * @param value     the value, may be {@code null}
+     * @param timestamp event time in epoch milliseconds
+     * @param partition the source partition, in {@code [0, 1024)}
+     * @return this script
+     * @throws IllegalArgumentException if {@code partition} is out of range
+     */
     public TestEventStream<K, V> record(K key, V value, long timestamp, int partition) {
         if (partition < 0 || partition >= positions.length) {
             throw new IllegalArgumentException("partition must be in [0, " + positions.length + "), was " + partition);
@@ -79,7 +112,14 @@ public final class TestEventStream<K, V> {
         return this;
     }
 
-    /** Any element, as is. */
+    /**
+     * Any element, as is: a barrier, a side output, or a record with an origin of its own. Not
+     * checked: a watermark added here does not count for {@link #watermark(long)}'s check.
+     *
+     * @param element the element
+     * @return this script
+     * @throws NullPointerException if {@code element} is {@code null}
+     */
     public TestEventStream<K, V> element(StreamElement<K, V> element) {
         steps.add(new Emit<>(Objects.requireNonNull(element, "element")));
         return this;
@@ -88,6 +128,8 @@ public final class TestEventStream<K, V> {
     /**
      * Advances the watermark.
      *
+     * @param timestamp the new watermark, in epoch milliseconds; equal to the last one is allowed
+     * @return this script
      * @throws IllegalArgumentException if it would go backwards (a stream's watermarks never do)
      */
     public TestEventStream<K, V> watermark(long timestamp) {
@@ -100,19 +142,35 @@ public final class TestEventStream<K, V> {
         return this;
     }
 
-    /** Marks this input idle (merges ignore its watermark until {@link #active()}). */
+    /**
+     * Marks this input idle (merges ignore its watermark until {@link #active()}).
+     *
+     * @return this script
+     */
     public TestEventStream<K, V> idle() {
         steps.add(new Emit<>(InputStatus.idle()));
         return this;
     }
 
-    /** Marks this input active again. */
+    /**
+     * Marks this input active again.
+     *
+     * @return this script
+     */
     public TestEventStream<K, V> active() {
         steps.add(new Emit<>(InputStatus.active()));
         return this;
     }
 
-    /** Lets {@code duration} of processing time pass (virtual under {@code withVirtualTime}). */
+    /**
+     * Lets {@code duration} of processing time pass (virtual under {@code withVirtualTime}) before the
+     * next step, with {@code Mono.delay} on {@code Schedulers.parallel()}.
+     *
+     * @param duration how long to pause, not negative
+     * @return this script
+     * @throws NullPointerException     if {@code duration} is {@code null}
+     * @throws IllegalArgumentException if {@code duration} is negative
+     */
     public TestEventStream<K, V> advanceProcessingTime(Duration duration) {
         Objects.requireNonNull(duration, "duration");
         if (duration.isNegative()) {
@@ -127,7 +185,12 @@ public final class TestEventStream<K, V> {
         return build(true);
     }
 
-    /** @return the script as a stream; with {@code endOfInput} false it completes without a final watermark */
+    /**
+     * The script as it stands now; later steps do not change the stream.
+     *
+     * @param endOfInput whether the stream ends with {@link Watermark#end()} before it completes
+     * @return the script as a stream; with {@code endOfInput} false it completes without a final watermark
+     */
     public Flux<StreamElement<K, V>> build(boolean endOfInput) {
         List<Step<K, V>> script = List.copyOf(steps);
         Flux<StreamElement<K, V>> flux = Flux.fromIterable(script).concatMap(step -> {
@@ -139,7 +202,11 @@ public final class TestEventStream<K, V> {
         return endOfInput ? flux.concatWith(Mono.just(Watermark.end())) : flux;
     }
 
-    /** @return the scripted records only, without control elements or pauses (for a watermark assigner) */
+    /**
+     * The records of the script as it stands now, emitted at once (pauses are left out).
+     *
+     * @return the scripted records only, without control elements or pauses (for a watermark assigner)
+     */
     @SuppressWarnings("unchecked")
     public Flux<StreamRecord<K, V>> records() {
         List<StreamRecord<K, V>> out = new ArrayList<>();

@@ -38,8 +38,16 @@ public final class Analytics {
      * Results for a window already ranked (LATE panes of a window with allowed lateness) go to the
      * late output.
      *
+     * @param <K>      key type of the window results
+     * @param <V>      value type of the window results (what is ranked)
+     * @param n        how many keys a ranking holds at most, {@code >= 1}
      * @param order    best first, e.g. {@code Comparator.reverseOrder()} for the largest counts
      * @param keyOrder breaks ties, so equal values rank the same way in every run
+     * @param settings name, state backend, error policy and meters of the operator
+     * @return the operator, applied to the output of a window aggregate
+     * @throws IllegalArgumentException if {@code n < 1}
+     * @throws NullPointerException     if {@code order}, {@code keyOrder} or {@code settings} is
+     *                                  {@code null}
      */
     public static <K, V> Function<Flux<StreamElement<K, WindowResult<K, V>>>, Flux<StreamElement<TimeWindow, Ranking<K, V>>>>
     topN(int n, Comparator<? super V> order, Comparator<? super K> keyOrder, OperatorSettings settings) {
@@ -59,6 +67,25 @@ public final class Analytics {
      * significant bits, so arrival order does not change a ranking). Keys whose score fell below
      * {@code floor} are forgotten, which keeps the state bounded. A record for an interval already
      * emitted goes to the late output.
+     * <p>
+     * Intervals are aligned to the epoch, {@code [k * interval, (k + 1) * interval)}. Example: with a
+     * half-life of 1 hour and hourly intervals, a record of weight 1 at 12:00 scores about 0.5 in
+     * the ranking of {@code [12:00, 13:00)} (it is decayed to 12:59:59.999), and about 0.25 in the
+     * ranking of {@code [13:00, 14:00)}, if that hour has records.
+     *
+     * @param <K>      key type
+     * @param <V>      value type
+     * @param halfLife event time after which a score has halved, at least 1 ms
+     * @param interval event time between two rankings, at least 1 ms
+     * @param n        how many keys a ranking holds at most, {@code >= 1}
+     * @param floor    scores below it are forgotten; positive and finite
+     * @param weight   what a record adds to its key's score
+     * @param keyOrder breaks ties, so equal scores rank the same way in every run
+     * @param settings name, state backend, error policy and meters of the operator
+     * @return the operator
+     * @throws NullPointerException     if an object argument is {@code null}
+     * @throws IllegalArgumentException if {@code n < 1}, {@code halfLife} or {@code interval} is under
+     *                                  1 ms, or {@code floor} is not a positive finite number
      */
     public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<TimeWindow, Ranking<K, Double>>>>
     trending(Duration halfLife, Duration interval, int n, double floor, ToDoubleFunction<? super V> weight,
@@ -90,8 +117,20 @@ public final class Analytics {
      * windows touch, but a closed session is not reopened). The summary's record has the key and the session window's max
      * timestamp. Built on session windows, so late events follow their rules (late output).
      *
-     * @param eventType the type of an event, counted per type
+     * <p>
+     * Example: with a gap of 30 minutes, events of one user at 12:00, 12:10 and 12:45 give a session
+     * from 12:00 to 12:10 (two events), emitted once the watermark reaches 12:39:59.999, and a second
+     * session starting at 12:45.
+     *
+     * @param <K>       key type (the user, for example)
+     * @param <V>       value type
+     * @param gap       the longest quiet time within a session, at least 1 ms
+     * @param eventType the type of an event, counted per type; must not return {@code null}
      * @param pageView  which events are page views
+     * @param settings  name, state backend, error policy and meters of the operator
+     * @return the operator
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code gap} is under 1 ms
      */
     public static <K, V> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, SessionSummary>>> sessions(
             Duration gap, Function<? super V, String> eventType, Predicate<? super V> pageView,

@@ -13,6 +13,16 @@ import java.util.Map;
  */
 public record SessionSummary(long start, long lastEvent, long events, long pageViews, Map<String, Long> eventTypes) {
 
+    /**
+     * Keeps an unmodifiable copy of the event types, sorted by type.
+     *
+     * @param start      timestamp of the first event (epoch millis)
+     * @param lastEvent  timestamp of the last event
+     * @param events     number of events
+     * @param pageViews  number of events the page-view predicate accepted
+     * @param eventTypes events per event type
+     * @throws NullPointerException if {@code eventTypes} is {@code null} or holds a {@code null} type
+     */
     public SessionSummary {
         eventTypes = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(eventTypes));
     }

@@ -58,7 +58,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     private Subscription s;
     /** Upstream, when it is fused synchronously: inputs are pulled from it and {@link #inQueue} is unused. */
     private Fuseable.QueueSubscription<I> syncUpstream;
-    /** Whether downstream pulls this operator's outputs with {@link #poll()} (its drain loop is unused). */
+    /** Whether downstream pulls this operator's outputs with {@link FusedOutput#poll()} (its drain loop is unused). */
     private boolean outputFused;
     private int consumed;
     private boolean endHandled;
@@ -185,7 +185,7 @@ public abstract class StreamOperatorSubscriber<I, O> implements CoreSubscriber<I
     }
 
     /**
-     * Whether a downstream operator may pull this operator's outputs with {@link #poll()}: only
+     * Whether a downstream operator may pull this operator's outputs with {@code poll()}: only
      * when this operator starts no timers, never {@linkplain #pauseUntilCommitted pauses} and
      * never calls {@link #drain()} itself. Asked once, after {@link #onStart()}. Default: no.
      */

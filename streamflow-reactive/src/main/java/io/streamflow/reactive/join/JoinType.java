@@ -9,7 +9,13 @@ package io.streamflow.reactive.join;
  * </ul>
  */
 public enum JoinType {
+    /** Only matched pairs; unmatched records are counted in {@code streamflow.records.unmatched}. */
     INNER,
+    /** Matched pairs, and each left record that found no match, with {@code null} for the right side. */
     LEFT,
+    /**
+     * Matched pairs, and each unmatched record of either side with {@code null} for the other; window
+     * joins only.
+     */
     FULL_OUTER
 }

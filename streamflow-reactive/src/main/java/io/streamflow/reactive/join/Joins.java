@@ -42,6 +42,11 @@ import java.util.function.Function;
  * the join cannot use: {@code Long.MIN_VALUE} ({@link io.streamflow.reactive.StreamRecord#NO_TIMESTAMP}),
  * {@code Long.MAX_VALUE} (the end-of-input watermark), or a timestamp whose window (window join) or
  * join range (interval join) would not fit in a {@code long}.
+ * <p>
+ * Subscribing to the result subscribes to both inputs; an input that completes counts as having
+ * reached {@link Watermark#END}. An error of either input fails the join, and cancelling it
+ * cancels both; in both cases the records held for matching are discarded (kept when the state
+ * backend is durable), as for every stateful operator (see {@link io.streamflow.reactive}).
  */
 public final class Joins {
 
@@ -53,8 +58,23 @@ public final class Joins {
      * watermark passes the window's end, one result per pair (and, for outer joins, one per
      * unmatched record). Results carry the window's max timestamp ({@code end - 1}).
      *
-     * @param windows tumbling, sliding, calendar or global windows ({@link io.streamflow.reactive.window.Windows})
-     * @param type    {@code INNER}, {@code LEFT} or {@code FULL_OUTER}
+     * Example: with 1-minute tumbling windows, a left record at 12:00:10 and a right record at
+     * 12:00:50 of the same key join in {@code [12:00, 12:01)}, with the timestamp 12:00:59.999; a
+     * right record at 12:01:00 would be in the next window and not join.
+     *
+     * @param <K>      key type of both inputs
+     * @param <L>      value type of the left input (the stream the operator is applied to)
+     * @param <R>      value type of the right input
+     * @param <O>      value type of the results
+     * @param right    the right input, keyed by the join key, with watermarks
+     * @param windows  tumbling, sliding, calendar or global windows ({@link io.streamflow.reactive.window.Windows})
+     * @param type     {@code INNER}, {@code LEFT} or {@code FULL_OUTER}
+     * @param joiner   the result of a pair (one side {@code null} in an outer result); must not return
+     *                 {@code null}
+     * @param settings name, state backend, error policy and meters of the join
+     * @return the operator, applied to the left input
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code windows} are session or count windows
      */
     public static <K, L, R, O> Function<Flux<StreamElement<K, L>>, Flux<StreamElement<K, O>>> window(
             Publisher<? extends StreamElement<K, R>> right, WindowAssigner windows, JoinType type,
@@ -80,9 +100,23 @@ public final class Joins {
      * record that found no match by the time the watermark reaches {@code t + upper} is emitted
      * with {@code null} and the timestamp {@code t + max(upper, 0)}.
      *
-     * @param lower may be negative (right records before the left one)
-     * @param upper at least {@code lower}
-     * @param type  {@code INNER} or {@code LEFT}
+     * Example: with {@code lower = -1 min} and {@code upper = 5 min}, a left record at 12:00 joins the
+     * right records of its key from 11:59 to 12:05 inclusive.
+     *
+     * @param <K>      key type of both inputs
+     * @param <L>      value type of the left input (the stream the operator is applied to)
+     * @param <R>      value type of the right input
+     * @param <O>      value type of the results
+     * @param right    the right input, keyed by the join key, with watermarks
+     * @param lower    may be negative (right records before the left one); millisecond precision
+     * @param upper    at least {@code lower}; millisecond precision
+     * @param type     {@code INNER} or {@code LEFT}
+     * @param joiner   the result of a pair (the right side {@code null} for an unmatched left record);
+     *                 must not return {@code null}
+     * @param settings name, state backend, error policy and meters of the join
+     * @return the operator, applied to the left input
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code lower > upper} or {@code type} is {@code FULL_OUTER}
      */
     public static <K, L, R, O> Function<Flux<StreamElement<K, L>>, Flux<StreamElement<K, O>>> interval(
             Publisher<? extends StreamElement<K, R>> right, Duration lower, Duration upper, JoinType type,
@@ -113,7 +147,19 @@ public final class Joins {
      * key's row as {@code lookup} says. Results carry the stream record's key and timestamp. With
      * {@code LEFT}, a stream record whose key has no row is emitted with {@code null}.
      *
-     * @param type {@code INNER} or {@code LEFT}
+     * @param <K>       key type of both inputs
+     * @param <V>       value type of the stream (the input the operator is applied to)
+     * @param <T>       value type of the table rows
+     * @param <O>       value type of the results
+     * @param changelog the table's changes, keyed by the join key, with watermarks
+     * @param lookup    which row a stream record sees: the one valid at its event time, or the latest
+     * @param type      {@code INNER} or {@code LEFT}
+     * @param joiner    the result for a stream record and its key's row ({@code null} without a row,
+     *                  in a left join); must not return {@code null}
+     * @param settings  name, state backend, error policy and meters of the join
+     * @return the operator, applied to the stream
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code type} is {@code FULL_OUTER}
      */
     public static <K, V, T, O> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, O>>> table(
             Publisher<? extends StreamElement<K, T>> changelog, TableLookup lookup, JoinType type,

@@ -10,6 +10,11 @@ package io.streamflow.reactive.state;
 public interface StateBackend {
 
     /**
+     * Called by an operator when it starts, once per state it keeps.
+     *
+     * @param <K>      key type
+     * @param <N>      namespace type
+     * @param <S>      state value type
      * @param operator stable operator name
      * @param name     state name within the operator
      * @return the operator's keyed state of that name, created empty if absent

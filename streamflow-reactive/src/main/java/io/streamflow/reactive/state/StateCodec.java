@@ -46,6 +46,8 @@ public interface StateCodec<T> {
     /**
      * Writes {@code value}, which is never {@code null}.
      *
+     * @param value the value to write
+     * @param out   where to write it
      * @throws IOException only if {@code out} throws it
      */
     void encode(T value, DataOutput out) throws IOException;
@@ -53,6 +55,8 @@ public interface StateCodec<T> {
     /**
      * Reads a value written by {@link #encode}.
      *
+     * @param in the bytes {@link #encode} wrote, and no more
+     * @return the value, not {@code null}
      * @throws IOException when the input ends early or is malformed
      */
     T decode(DataInput in) throws IOException;

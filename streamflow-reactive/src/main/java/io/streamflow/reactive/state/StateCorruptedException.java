@@ -9,10 +9,17 @@ public class StateCorruptedException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what is damaged and where (file, map, key), for people
+     */
     public StateCorruptedException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what is damaged and where (file, map, key), for people
+     * @param cause   the error that revealed it
+     */
     public StateCorruptedException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -9,10 +9,17 @@ public class StateIncompatibleException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what is incompatible and where (file, map, key), for people
+     */
     public StateIncompatibleException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what is incompatible and where (file, map, key), for people
+     * @param cause   the error that revealed it
+     */
     public StateIncompatibleException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -12,12 +12,20 @@ public final class UnsupportedStateTypeException extends IllegalArgumentExceptio
 
     private static final long serialVersionUID = 1L;
 
+    /** The fields or elements through which the value was reached, outermost first. */
     private final Deque<String> path = new ArrayDeque<>();
 
+    /**
+     * @param message names the class that cannot be stored and how to make it storable
+     */
     public UnsupportedStateTypeException(String message) {
         super(message);
     }
 
+    /**
+     * @param message names the class that cannot be stored and how to make it storable
+     * @param cause   the error that revealed it
+     */
     public UnsupportedStateTypeException(String message, Throwable cause) {
         super(message, cause);
     }
@@ -34,6 +42,7 @@ public final class UnsupportedStateTypeException extends IllegalArgumentExceptio
         return this;
     }
 
+    /** @return the message, followed by the path to the value when one was recorded with {@link #at} */
     @Override
     public String getMessage() {
         String m = super.getMessage();

@@ -22,11 +22,38 @@ package io.streamflow.reactive.window;
  */
 public interface AggregateFunction<V, A, R> {
 
+    /**
+     * Called when a key's window (or slice) receives its first value.
+     *
+     * @return a new, empty accumulator; never {@code null}
+     */
     A createAccumulator();
 
+    /**
+     * Adds one record's value. A throw is handled by the window operator's error policy; leave the
+     * accumulator as it was when throwing, since a retry calls {@code add} again with the same
+     * accumulator.
+     *
+     * @param accumulator the window's accumulator
+     * @param value       the record's value
+     * @return the updated accumulator, typically {@code accumulator} itself; never {@code null}
+     */
     A add(A accumulator, V value);
 
+    /**
+     * Combines two accumulators into one (merging sessions, or the slices of a sliding window).
+     *
+     * @param a the accumulator to merge into; may be mutated and returned
+     * @param b the accumulator to merge in; must not be mutated, as it may still be in use
+     * @return the combined accumulator
+     */
     A merge(A a, A b);
 
+    /**
+     * The result of a pane; called at every firing of the window.
+     *
+     * @param accumulator the window's accumulator; must not be mutated
+     * @return the result to emit in the {@link WindowResult}
+     */
     R result(A accumulator);
 }

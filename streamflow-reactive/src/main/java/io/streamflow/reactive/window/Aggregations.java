@@ -24,28 +24,54 @@ public final class Aggregations {
     /** Mutable accumulator of a long (count, sum). */
     public static final class LongAcc {
         long value;
+
+        /** An accumulator at 0; {@link #count()} and {@link #sumLong} make these. */
+        public LongAcc() {
+        }
     }
 
     /** Mutable accumulator of a double sum and a count (average, sum). */
     public static final class DoubleAcc {
         double sum;
         long count;
+
+        /** An accumulator of no values; {@link #sum} and {@link #average} make these. */
+        public DoubleAcc() {
+        }
     }
 
     /** Mutable accumulator of count and long sum. */
     public static final class CountSumAcc {
         long count;
         long sum;
+
+        /** An accumulator of no values; {@link #countAndSum} makes these. */
+        public CountSumAcc() {
+        }
     }
 
-    /** Count and sum of a window, as one result. */
+    /**
+     * Count and sum of a window, as one result.
+     *
+     * @param count number of records in the pane
+     * @param sum   sum of their field, wrapping around on {@code long} overflow
+     */
     public record CountAndSum(long count, long sum) {
     }
 
-    /** Holder of a nullable best value (min, max, reduce). */
+    /**
+     * Holder of a nullable best value (min, max, reduce): it tells an empty holder from one that holds
+     * {@code null}.
+     *
+     * @param <T> the value type
+     */
     public static final class Holder<T> {
         T value;
         boolean present;
+
+        /** An empty holder; {@link #min}, {@link #max} and {@link #reduce} make these. */
+        public Holder() {
+        }
     }
 
     /** A sum of {@code long}s, as a {@link LongAcc} or one column: what {@link #count()} and {@link #sumLong} share. */
@@ -91,7 +117,12 @@ public final class Aggregations {
         }
     }
 
-    /** Number of records. */
+    /**
+     * Number of records.
+     *
+     * @param <V> value type; values are not looked at
+     * @return the aggregate
+     */
     public static <V> AggregateFunction<V, LongAcc, Long> count() {
         return new LongSum<>() {
             long term(V v) {
@@ -104,7 +135,14 @@ public final class Aggregations {
         };
     }
 
-    /** Sum of a long field. */
+    /**
+     * Sum of a long field, wrapping around on overflow as {@code long} addition does.
+     *
+     * @param <V>   value type
+     * @param field the number to add for a value
+     * @return the aggregate
+     * @throws NullPointerException if {@code field} is {@code null}
+     */
     public static <V> AggregateFunction<V, LongAcc, Long> sumLong(ToLongFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
         return new LongSum<>() {
@@ -114,7 +152,14 @@ public final class Aggregations {
         };
     }
 
-    /** Sum of a double field. */
+    /**
+     * Sum of a double field, in arrival order of the values (floating-point sums depend on it).
+     *
+     * @param <V>   value type
+     * @param field the number to add for a value
+     * @return the aggregate
+     * @throws NullPointerException if {@code field} is {@code null}
+     */
     public static <V> AggregateFunction<V, DoubleAcc, Double> sum(ToDoubleFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
         return new AggregateFunction<>() {
@@ -140,7 +185,15 @@ public final class Aggregations {
         };
     }
 
-    /** Count and long sum of a field, in one accumulator. */
+    /**
+     * Count and long sum of a field, in one accumulator: cheaper than two aggregates, and the
+     * average is {@code sum / count}. A value whose field throws is neither counted nor added.
+     *
+     * @param <V>   value type
+     * @param field the number to add for a value
+     * @return the aggregate
+     * @throws NullPointerException if {@code field} is {@code null}
+     */
     public static <V> AggregateFunction<V, CountSumAcc, CountAndSum> countAndSum(ToLongFunction<? super V> field) {
         Objects.requireNonNull(field, "field");
         return new ColumnAggregate<>(2) {
@@ -184,7 +237,14 @@ public final class Aggregations {
         };
     }
 
-    /** Arithmetic mean of a double field ({@code NaN} never occurs: a window has at least one record). */
+    /**
+     * Arithmetic mean of a double field ({@code NaN} never occurs: a window has at least one record).
+     *
+     * @param <V>   value type
+     * @param field the number to average for a value
+     * @return the aggregate
+     * @throws NullPointerException if {@code field} is {@code null}
+     */
     public static <V> AggregateFunction<V, DoubleAcc, Double> average(ToDoubleFunction<? super V> field) {
         AggregateFunction<V, DoubleAcc, Double> sum = sum(field);
         return new AggregateFunction<>() {
@@ -206,19 +266,42 @@ public final class Aggregations {
         };
     }
 
-    /** Smallest value by {@code comparator}. */
+    /**
+     * Smallest value by {@code comparator}; of equal values, the first to arrive is kept.
+     *
+     * @param <V>        value type
+     * @param comparator the order of the values
+     * @return the aggregate
+     * @throws NullPointerException if {@code comparator} is {@code null}
+     */
     public static <V> AggregateFunction<V, Holder<V>, V> min(Comparator<? super V> comparator) {
         Objects.requireNonNull(comparator, "comparator");
         return reduce((a, b) -> comparator.compare(b, a) < 0 ? b : a);
     }
 
-    /** Largest value by {@code comparator}. */
+    /**
+     * Largest value by {@code comparator}; of equal values, the first to arrive is kept.
+     *
+     * @param <V>        value type
+     * @param comparator the order of the values
+     * @return the aggregate
+     * @throws NullPointerException if {@code comparator} is {@code null}
+     */
     public static <V> AggregateFunction<V, Holder<V>, V> max(Comparator<? super V> comparator) {
         Objects.requireNonNull(comparator, "comparator");
         return reduce((a, b) -> comparator.compare(b, a) > 0 ? b : a);
     }
 
-    /** Combines values pairwise with {@code reducer} (which must be associative). */
+    /**
+     * Combines values pairwise with {@code reducer} (which must be associative): the result of a
+     * window with values {@code a, b, c} is {@code reducer(reducer(a, b), c)}; a window with one
+     * value has that value.
+     *
+     * @param <V>     value type
+     * @param reducer combines the result so far with the next value
+     * @return the aggregate
+     * @throws NullPointerException if {@code reducer} is {@code null}
+     */
     public static <V> AggregateFunction<V, Holder<V>, V> reduce(BinaryOperator<V> reducer) {
         Objects.requireNonNull(reducer, "reducer");
         return new AggregateFunction<>() {
@@ -242,7 +325,13 @@ public final class Aggregations {
         };
     }
 
-    /** All values in arrival order (merge appends the second session's values). */
+    /**
+     * All values in arrival order (merge appends the second session's values). Each pane's result is
+     * an unmodifiable copy. Keeps every value of the window in state: mind the memory.
+     *
+     * @param <V> value type
+     * @return the aggregate
+     */
     public static <V> AggregateFunction<V, List<V>, List<V>> toList() {
         return new AggregateFunction<>() {
             public List<V> createAccumulator() {
@@ -265,7 +354,13 @@ public final class Aggregations {
         };
     }
 
-    /** Number of distinct values (by {@code equals}). */
+    /**
+     * Number of distinct values (by {@code equals}); keeps every distinct value of the window in
+     * state.
+     *
+     * @param <V> value type
+     * @return the aggregate
+     */
     public static <V> AggregateFunction<V, Set<V>, Long> distinctCount() {
         return new AggregateFunction<>() {
             public Set<V> createAccumulator() {

@@ -12,7 +12,17 @@ package io.streamflow.reactive.window;
 public record PaneInfo(Timing timing, long index, boolean isFinal) {
 
     /** When a pane fired relative to the watermark. */
-    public enum Timing { EARLY, ON_TIME, LATE }
+    public enum Timing {
+        /** Before the watermark reached the window's {@code maxTimestamp}: an early trigger fired it. */
+        EARLY,
+        /**
+         * The watermark reached the window's {@code maxTimestamp}, or the input ended; for count
+         * windows, the window is full.
+         */
+        ON_TIME,
+        /** A late record within the allowed lateness, or the closing pane, fired it. */
+        LATE
+    }
 
     @Override
     public String toString() {

@@ -5,9 +5,19 @@ package io.streamflow.reactive.window;
  * {@code start <= timestamp < end}; {@link #maxTimestamp()} is {@code end - 1}.
  * Example: a 1-minute tumbling window starting at 12:00:00.000 is
  * {@code [12:00:00.000, 12:01:00.000)} and its last timestamp is 12:00:59.999.
+ *
+ * @param start first timestamp in the window, inclusive (epoch milliseconds)
+ * @param end   end of the window, exclusive (epoch milliseconds); greater than {@code start}
  */
 public record TimeWindow(long start, long end) implements Comparable<TimeWindow> {
 
+    /**
+     * Validates the bounds.
+     *
+     * @param start first timestamp in the window, inclusive
+     * @param end   end of the window, exclusive
+     * @throws IllegalArgumentException if {@code end <= start}
+     */
     public TimeWindow {
         if (end <= start) {
             throw new IllegalArgumentException("window end must be after start: [" + start + ", " + end + ")");
@@ -19,12 +29,22 @@ public record TimeWindow(long start, long end) implements Comparable<TimeWindow>
         return end - 1;
     }
 
-    /** @return whether the two windows overlap or touch (so that session windows merge) */
+    /**
+     * Example: {@code [0, 10)} touches {@code [10, 20)}, so they merge into {@code [0, 20)}; it
+     * neither overlaps nor touches {@code [11, 20)}.
+     *
+     * @param other another window
+     * @return whether the two windows overlap or touch (so that session windows merge)
+     */
     public boolean intersectsOrTouches(TimeWindow other) {
         return start <= other.end && other.start <= end;
     }
 
-    /** @return the smallest window that covers both */
+    /**
+     * @param other another window
+     * @return the smallest window that covers both, {@code [min(start), max(end))}; also covers any
+     * gap between them
+     */
     public TimeWindow cover(TimeWindow other) {
         return new TimeWindow(Math.min(start, other.start), Math.max(end, other.end));
     }

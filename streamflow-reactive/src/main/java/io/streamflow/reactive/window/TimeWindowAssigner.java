@@ -33,6 +33,11 @@ public abstract sealed class TimeWindowAssigner extends WindowAssigner
     abstract int assign(long timestamp, long[] starts, long[] ends);
 
     /**
+     * The windows a record at {@code timestamp} belongs to, as the window operator places it.
+     * Example: for {@code Windows.sliding(10 min, 5 min)} and a timestamp of 12:07, the windows
+     * {@code [12:00, 12:10)} and {@code [12:05, 12:15)}.
+     *
+     * @param timestamp an event time in epoch milliseconds
      * @return the windows a record at {@code timestamp} belongs to, in ascending order of end; safe to
      * call from several threads
      * @throws IllegalArgumentException when the timestamp is not an event time ({@code Long.MIN_VALUE},

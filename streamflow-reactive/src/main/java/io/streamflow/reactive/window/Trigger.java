@@ -41,10 +41,25 @@ public final class Trigger {
         this.accumulating = accumulating;
     }
 
+    /**
+     * The default trigger: an ON_TIME pane when the watermark reaches the window's
+     * {@code maxTimestamp}, a LATE pane per late record within the allowed lateness, no early
+     * panes, no closing pane, accumulating.
+     *
+     * @return the shared default trigger
+     */
     public static Trigger onWatermark() {
         return DEFAULT;
     }
 
+    /**
+     * Adds an EARLY pane after every {@code records} records of a key's window, until the watermark
+     * passes its end. Not for count windows.
+     *
+     * @param records records between early panes, {@code >= 1}
+     * @return a copy with count-based early firings
+     * @throws IllegalArgumentException if {@code records < 1}
+     */
     public Trigger withEarlyFiringsEvery(long records) {
         if (records < 1) {
             throw new IllegalArgumentException("early firing count must be >= 1, was " + records);
@@ -52,6 +67,16 @@ public final class Trigger {
         return new Trigger(records, earlyInterval, lateFirings, closingPane, accumulating);
     }
 
+    /**
+     * Adds an EARLY pane, every {@code processingTimeInterval} of processing time (on the window
+     * operator's {@linkplain io.streamflow.reactive.OperatorSettings#withScheduler scheduler}), for
+     * every window that received records since its last pane. Not for count windows.
+     *
+     * @param processingTimeInterval time between early firings, at least 1 ms
+     * @return a copy with time-based early firings
+     * @throws NullPointerException     if {@code processingTimeInterval} is {@code null}
+     * @throws IllegalArgumentException if {@code processingTimeInterval} is under 1 ms
+     */
     public Trigger withEarlyFiringsEvery(Duration processingTimeInterval) {
         Objects.requireNonNull(processingTimeInterval, "processingTimeInterval");
         if (processingTimeInterval.toMillis() < 1) {
@@ -61,18 +86,40 @@ public final class Trigger {
         return new Trigger(earlyCount, processingTimeInterval, lateFirings, closingPane, accumulating);
     }
 
+    /**
+     * Late records within the allowed lateness still update the window but fire no pane.
+     *
+     * @return a copy without late firings
+     */
     public Trigger withoutLateFirings() {
         return new Trigger(earlyCount, earlyInterval, false, closingPane, accumulating);
     }
 
+    /**
+     * Adds a final pane when the window is purged (the watermark passed
+     * {@code maxTimestamp + allowedLateness}), so every window ends with a pane whose
+     * {@link PaneInfo#isFinal()} is {@code true}.
+     *
+     * @return a copy with a closing pane
+     */
     public Trigger withClosingPane() {
         return new Trigger(earlyCount, earlyInterval, lateFirings, true, accumulating);
     }
 
+    /**
+     * Each pane holds only what arrived since the previous pane of its window and key.
+     *
+     * @return a discarding copy
+     */
     public Trigger discarding() {
         return new Trigger(earlyCount, earlyInterval, lateFirings, closingPane, false);
     }
 
+    /**
+     * Each pane holds the whole window so far (the default).
+     *
+     * @return an accumulating copy
+     */
     public Trigger accumulating() {
         return new Trigger(earlyCount, earlyInterval, lateFirings, closingPane, true);
     }
@@ -87,14 +134,17 @@ public final class Trigger {
         return earlyInterval;
     }
 
+    /** @return whether late records within the allowed lateness fire a LATE pane (default {@code true}) */
     public boolean lateFirings() {
         return lateFirings;
     }
 
+    /** @return whether a final pane fires when the window is purged (default {@code false}) */
     public boolean closingPane() {
         return closingPane;
     }
 
+    /** @return {@code true} when panes accumulate (the default), {@code false} when they discard */
     public boolean isAccumulating() {
         return accumulating;
     }

@@ -46,6 +46,7 @@ public abstract sealed class WindowAssigner
             this.gap = gap;
         }
 
+        /** @return the session gap in milliseconds, {@code >= 1} */
         public long gapMillis() {
             return gap;
         }
@@ -85,6 +86,7 @@ public abstract sealed class WindowAssigner
             this.size = size;
         }
 
+        /** @return records per window, {@code >= 1} */
         public long size() {
             return size;
         }

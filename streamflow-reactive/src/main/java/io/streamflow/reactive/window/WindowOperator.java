@@ -56,12 +56,33 @@ public final class WindowOperator<K, V> {
         this.settings = settings;
     }
 
+    /**
+     * A window operator over {@code assigner}'s windows with the defaults: no allowed lateness, the
+     * {@linkplain Trigger#onWatermark() watermark trigger} and the settings of
+     * {@code OperatorSettings.named("window")}.
+     *
+     * @param <K>      key type
+     * @param <V>      input value type
+     * @param assigner which windows a record belongs to (see {@link Windows})
+     * @return the operator's configuration, to finish with {@link #aggregate}
+     * @throws NullPointerException if {@code assigner} is {@code null}
+     */
     public static <K, V> WindowOperator<K, V> of(WindowAssigner assigner) {
         return new WindowOperator<>(Objects.requireNonNull(assigner, "assigner"), 0, Trigger.onWatermark(),
                 OperatorSettings.named("window"));
     }
 
-    /** How long after the watermark passed a window's end its state is kept for late records. */
+    /**
+     * How long after the watermark passed a window's end its state is kept for late records
+     * (default zero). Example: a window {@code [12:00, 12:01)} with 10 seconds of lateness fires
+     * ON_TIME at watermark 12:00:59.999, takes late records until the watermark reaches
+     * 12:01:09.999, and is purged then.
+     *
+     * @param lateness the allowed lateness, at millisecond precision, not negative
+     * @return a copy with this lateness
+     * @throws NullPointerException     if {@code lateness} is {@code null}
+     * @throws IllegalArgumentException if {@code lateness} is negative
+     */
     public WindowOperator<K, V> allowedLateness(Duration lateness) {
         Objects.requireNonNull(lateness, "lateness");
         if (lateness.isNegative()) {
@@ -70,23 +91,48 @@ public final class WindowOperator<K, V> {
         return new WindowOperator<>(assigner, EventTime.toMillis(lateness), trigger, settings);
     }
 
+    /**
+     * @param newTrigger when windows fire (default {@link Trigger#onWatermark()})
+     * @return a copy with this trigger
+     * @throws NullPointerException if {@code newTrigger} is {@code null}
+     */
     public WindowOperator<K, V> trigger(Trigger newTrigger) {
         return new WindowOperator<>(assigner, allowedLateness, Objects.requireNonNull(newTrigger, "trigger"),
                 settings);
     }
 
+    /**
+     * @param newSettings name, state backend, error policy, prefetch, meters and scheduler of the
+     *                    operator
+     * @return a copy with these settings
+     * @throws NullPointerException if {@code newSettings} is {@code null}
+     */
     public WindowOperator<K, V> settings(OperatorSettings newSettings) {
         return new WindowOperator<>(assigner, allowedLateness, trigger,
                 Objects.requireNonNull(newSettings, "settings"));
     }
 
+    /**
+     * @param name the operator's name, for its state, meters and logs; keep it stable across restarts
+     * @return a copy with the settings renamed
+     * @throws NullPointerException     if {@code name} is {@code null}
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
     public WindowOperator<K, V> name(String name) {
         return settings(settings.withName(name));
     }
 
     /**
+     * Finishes the configuration. Each subscription to the operator's output gets its own operator
+     * instance and state, taken from the settings' state backend.
+     *
+     * @param <A>      accumulator type
+     * @param <R>      result type
+     * @param function the aggregate of each key's window
      * @return the operator that aggregates each key's windows with {@code function}
+     * @throws NullPointerException     if {@code function} is {@code null}
      * @throws IllegalArgumentException when the configuration cannot work, saying what to change
+     *                                  (count windows with an early trigger)
      */
     public <A, R> Function<Flux<StreamElement<K, V>>, Flux<StreamElement<K, WindowResult<K, R>>>> aggregate(
             AggregateFunction<? super V, A, R> function) {
