@@ -36,17 +36,6 @@ class FileLinesTest {
     @TempDir
     Path dir;
 
-    private static byte[] bytes(Object... parts) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (Object p : parts) {
-            if (p instanceof String s) {
-                out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
-            } else {
-                out.write((Integer) p);
-            }
-        }
-        return out.toByteArray();
-    }
 
     private Path file(byte[] content) throws IOException {
         return Files.write(dir.resolve("input.txt"), content);
@@ -59,7 +48,7 @@ class FileLinesTest {
     @Test
     void invalidUtf8InAKeyIsADeadLetterWithItsByteOffsetsAndIsNotCountedUnderAReplacedKey() throws IOException {
         // "user-a\n" "user-\xff\xfe\n" "user-a\n": the middle line starts at byte 7, its first bad byte is at 12
-        Path input = file(bytes("user-a\n", "user-", 0xFF, 0xFE, "\n", "user-a\n"));
+        Path input = file(LineFile.bytesOf("user-a\n", "user-", 0xFF, 0xFE, "\n", "user-a\n"));
         List<DeadLetter<?, ?>> dead = new CopyOnWriteArrayList<>();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -80,7 +69,7 @@ class FileLinesTest {
         assertThat(dead).singleElement().satisfies(d -> {
             assertThat(d.origin()).isEqualTo(Origin.of("file:input.txt", 0, 7));
             assertThat(d.operator()).isEqualTo("fileLines");
-            assertThat(d.input()).isEqualTo(bytes("user-", 0xFF, 0xFE));
+            assertThat(d.input()).isEqualTo(LineFile.bytesOf("user-", 0xFF, 0xFE));
             assertThat(d.error()).isInstanceOfSatisfying(LineDecodingException.class, e -> {
                 assertThat(e.reason()).isEqualTo(LineDecodingException.Reason.MALFORMED_UTF8);
                 assertThat(e.lineOffset()).isEqualTo(7);
@@ -95,7 +84,7 @@ class FileLinesTest {
 
     @Test
     void lenientDecodingKeepsTheReplacingBehaviourAndStillDeadLettersOverLongLines() throws IOException {
-        Path input = file(bytes("user-", 0xFF, 0xFE, "\r\n", "x".repeat(40), "\n", "ok"));
+        Path input = file(LineFile.bytesOf("user-", 0xFF, 0xFE, "\r\n", "x".repeat(40), "\n", "ok"));
         FileLinesOptions lenient = FileLinesOptions.defaults().maxLineBytes(32).lenientDecoding();
 
         List<String> seen = LineFile.describe(read(input, lenient));
@@ -112,7 +101,7 @@ class FileLinesTest {
     void aLineLongerThanTheLimitIsADeadLetterWithItsLengthAndOffsetAndReadingGoesOnAtTheNextLine()
             throws IOException {
         int limit = 1000;
-        Path input = file(bytes("first\n", "y".repeat(3_000_000), "\r\n", "z".repeat(limit), "\r\n",
+        Path input = file(LineFile.bytesOf("first\n", "y".repeat(3_000_000), "\r\n", "z".repeat(limit), "\r\n",
                 "z".repeat(limit + 1), "\n", "last"));
         List<String> seen = LineFile.describe(read(input, FileLinesOptions.defaults().maxLineBytes(limit)));
 
@@ -127,7 +116,7 @@ class FileLinesTest {
     @Test
     void theDefaultLimitIsOneMebibyte() throws IOException {
         int mib = 1 << 20;
-        Path input = file(bytes("a".repeat(mib), "\n", "b".repeat(mib + 1), "\n"));
+        Path input = file(LineFile.bytesOf("a".repeat(mib), "\n", "b".repeat(mib + 1), "\n"));
 
         List<String> seen = LineFile.describe(StreamSources.fileLines(input).collectList().block(TIMEOUT));
 
@@ -141,17 +130,17 @@ class FileLinesTest {
     void edgeCasesOfLineEndingsAreReadAsLines() throws IOException {
         FileLinesOptions options = FileLinesOptions.defaults();
         assertThat(LineFile.describe(read(file(new byte[0]), options))).as("empty file").isEmpty();
-        assertThat(LineFile.describe(read(file(bytes("\n\n\n")), options))).as("only newlines")
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("\n\n\n")), options))).as("only newlines")
                 .containsExactly("record@0 ", "record@1 ", "record@2 ");
-        assertThat(LineFile.describe(read(file(bytes("\r\n\r\n")), options))).as("only CRLFs")
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("\r\n\r\n")), options))).as("only CRLFs")
                 .containsExactly("record@0 ", "record@2 ");
-        assertThat(LineFile.describe(read(file(bytes("a\r\nb\nc")), options))).as("CRLF, LF, no last newline")
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("a\r\nb\nc")), options))).as("CRLF, LF, no last newline")
                 .containsExactly("record@0 a", "record@3 b", "record@5 c");
-        assertThat(LineFile.describe(read(file(bytes("a\rb\r")), options))).as("a CR inside stays, one at the end goes")
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("a\rb\r")), options))).as("a CR inside stays, one at the end goes")
                 .containsExactly("record@0 a\rb");
-        assertThat(LineFile.describe(read(file(bytes("x", 0xC3)), options))).as("truncated last character")
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("x", 0xC3)), options))).as("truncated last character")
                 .containsExactly("dead@0 MALFORMED_UTF8 length=2 error@1 input=78c3");
-        assertThat(LineFile.describe(read(file(bytes("\u20ac\r\n", 0xE2, 0x82, "\r\n")), options)))
+        assertThat(LineFile.describe(read(file(LineFile.bytesOf("\u20ac\r\n", 0xE2, 0x82, "\r\n")), options)))
                 .as("truncated sequence before CRLF")
                 .containsExactly("record@0 \u20ac", "dead@5 MALFORMED_UTF8 length=2 error@5 input=e282");
     }
@@ -203,7 +192,7 @@ class FileLinesTest {
 
     @Test
     void theSourceReadsOnlyWhatIsRequestedOnABlockingThread() throws IOException {
-        Path input = file(bytes("a\n", 0xFF, "\n", "c\n", "d\n"));
+        Path input = file(LineFile.bytesOf("a\n", 0xFF, "\n", "c\n", "d\n"));
         StepVerifier.create(StreamSources.fileLines(input), 0)
                 .expectSubscription()
                 .thenRequest(2)
@@ -252,7 +241,7 @@ class FileLinesTest {
 
     @Test
     void aLineThatIsNotValidUtf8NeverReachesAUserFunction() throws IOException {
-        Path input = file(bytes("user-a\n", "user-", 0xFF, 0xFE, "\n"));
+        Path input = file(LineFile.bytesOf("user-a\n", "user-", 0xFF, 0xFE, "\n"));
         Map<String, Integer> seen = new HashMap<>();
         EventStream.fromRecords(StreamSources.fileLines(input))
                 .map(v -> {

@@ -52,18 +52,18 @@ class HostileInputAccountingTest {
 
     static Stream<Arguments> hostileFiles() {
         return Stream.of(
-                Arguments.of("empty file", bytes()),
-                Arguments.of("only newlines", bytes("\n\n\n\n")),
-                Arguments.of("only CRLFs", bytes("\r\n\r\n")),
-                Arguments.of("one line without newline", bytes("u1,5")),
-                Arguments.of("CRLF lines", bytes("u1,5\r\nu2,6\r\nu1,1500\r\n")),
-                Arguments.of("last line without newline", bytes("u1,5\nu2,1700\nu1,2500")),
-                Arguments.of("invalid UTF-8", bytes("u1,5\nu", 0xFF, ",6\n", 0xC0, 0x80, "\nu2,7\n")),
-                Arguments.of("over-long lines", bytes("u1,5\nu1," + "0".repeat(LIMIT) + "9\nu2,6\n",
+                Arguments.of("empty file", LineFile.bytesOf()),
+                Arguments.of("only newlines", LineFile.bytesOf("\n\n\n\n")),
+                Arguments.of("only CRLFs", LineFile.bytesOf("\r\n\r\n")),
+                Arguments.of("one line without newline", LineFile.bytesOf("u1,5")),
+                Arguments.of("CRLF lines", LineFile.bytesOf("u1,5\r\nu2,6\r\nu1,1500\r\n")),
+                Arguments.of("last line without newline", LineFile.bytesOf("u1,5\nu2,1700\nu1,2500")),
+                Arguments.of("invalid UTF-8", LineFile.bytesOf("u1,5\nu", 0xFF, ",6\n", 0xC0, 0x80, "\nu2,7\n")),
+                Arguments.of("over-long lines", LineFile.bytesOf("u1,5\nu1," + "0".repeat(LIMIT) + "9\nu2,6\n",
                         "u3," + "1".repeat(5 * LIMIT), "\r\nu2,8")),
-                Arguments.of("no timestamp", bytes("u1,5\nu1,x\n\nu2\nu2,7\n")),
-                Arguments.of("late lines", bytes("u1,5\nu1,5000\nu2,10\nu1,4999\nu1,4700\n")),
-                Arguments.of("everything", bytes("u1,5\r\n", 0xF5, "\n", "u2," + "7".repeat(LIMIT * 3), "\n\n",
+                Arguments.of("no timestamp", LineFile.bytesOf("u1,5\nu1,x\n\nu2\nu2,7\n")),
+                Arguments.of("late lines", LineFile.bytesOf("u1,5\nu1,5000\nu2,10\nu1,4999\nu1,4700\n")),
+                Arguments.of("everything", LineFile.bytesOf("u1,5\r\n", 0xF5, "\n", "u2," + "7".repeat(LIMIT * 3), "\n\n",
                         "u3,4000\nu1,100\nu2,x\r\nu9,4100")));
     }
 
@@ -202,32 +202,21 @@ class HostileInputAccountingTest {
             t += rnd.nextInt(60);
             int kind = rnd.nextInt(20);
             byte[] line = switch (kind) {
-                case 0 -> LineFile.concat(bytes(user), LineFile.INVALID[rnd.nextInt(LineFile.INVALID.length)],
-                        bytes("," + t));
-                case 1 -> bytes(user + "," + "0".repeat(LIMIT + rnd.nextInt(3 * LIMIT)) + t);
-                case 2 -> bytes(user + ",t" + t);
-                case 3 -> bytes();
-                case 4 -> bytes(user + "," + (t - rnd.nextLong(5_000)));
-                default -> bytes(user + "," + (t - rnd.nextInt((int) BOUND + 100)));
+                case 0 -> LineFile.concat(LineFile.bytesOf(user), LineFile.INVALID[rnd.nextInt(LineFile.INVALID.length)],
+                        LineFile.bytesOf("," + t));
+                case 1 -> LineFile.bytesOf(user + "," + "0".repeat(LIMIT + rnd.nextInt(3 * LIMIT)) + t);
+                case 2 -> LineFile.bytesOf(user + ",t" + t);
+                case 3 -> LineFile.bytesOf();
+                case 4 -> LineFile.bytesOf(user + "," + (t - rnd.nextLong(5_000)));
+                default -> LineFile.bytesOf(user + "," + (t - rnd.nextInt((int) BOUND + 100)));
             };
             out.writeBytes(line);
             boolean last = i == n - 1;
             if (!last || line.length == 0 || rnd.nextBoolean()) {
-                out.writeBytes(bytes(rnd.nextInt(4) == 0 ? "\r\n" : "\n"));
+                out.writeBytes(LineFile.bytesOf(rnd.nextInt(4) == 0 ? "\r\n" : "\n"));
             }
         }
         return out.toByteArray();
     }
 
-    private static byte[] bytes(Object... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Object p : parts) {
-            if (p instanceof String s) {
-                out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
-            } else {
-                out.write((Integer) p);
-            }
-        }
-        return out.toByteArray();
-    }
 }

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * put it), so comparing {@link #describe(List)} of the source's output with {@link #expected} checks
  * every offset, value and error exactly.
  */
-final class LineFile {
+public final class LineFile {
 
     /** What the source must emit for a line. */
     enum Kind { RECORD, MALFORMED, TOO_LONG }
@@ -190,6 +190,22 @@ final class LineFile {
                 out.writeBytes(b);
             } else {
                 out.write('a' + rnd.nextInt(26));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * The bytes of {@code parts}: a {@code String} as UTF-8, an {@code Integer} as one byte (for
+     * bytes that are not valid UTF-8).
+     */
+    public static byte[] bytesOf(Object... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Object p : parts) {
+            if (p instanceof String s) {
+                out.writeBytes(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } else {
+                out.write((Integer) p);
             }
         }
         return out.toByteArray();

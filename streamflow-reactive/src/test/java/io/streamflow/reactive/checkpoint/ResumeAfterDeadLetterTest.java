@@ -1,5 +1,6 @@
 package io.streamflow.reactive.checkpoint;
 
+import io.streamflow.reactive.LineFile;
 import io.streamflow.reactive.CheckpointInfo;
 import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.DeadLetter;
@@ -43,9 +44,9 @@ class ResumeAfterDeadLetterTest {
 
     static Stream<Arguments> badLastLines() {
         return Stream.of(
-                Arguments.of("not UTF-8 (dead letter of the source)", bytes("3,", 0xFF, 0xFE)),
-                Arguments.of("too long (dead letter of the source)", bytes("3," + "x".repeat(100))),
-                Arguments.of("no timestamp (dead letter of the watermark strategy)", bytes("three,c")));
+                Arguments.of("not UTF-8 (dead letter of the source)", LineFile.bytesOf("3,", 0xFF, 0xFE)),
+                Arguments.of("too long (dead letter of the source)", LineFile.bytesOf("3," + "x".repeat(100))),
+                Arguments.of("no timestamp (dead letter of the watermark strategy)", LineFile.bytesOf("three,c")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -53,7 +54,7 @@ class ResumeAfterDeadLetterTest {
     void aRestartAfterACheckpointWhoseLastLineWasADeadLetterReadsOnlyTheLinesAfterIt(String what, byte[] bad)
             throws IOException {
         Path file = dir.resolve("input.txt");
-        Files.write(file, concat(bytes("1,a\n2,b\n"), bad, bytes("\n")));
+        Files.write(file, concat(LineFile.bytesOf("1,a\n2,b\n"), bad, LineFile.bytesOf("\n")));
         long badOffset = 8;
         Path checkpoints = dir.resolve("checkpoints");
         Path output = dir.resolve("out");
@@ -67,7 +68,7 @@ class ResumeAfterDeadLetterTest {
                 .as("the final checkpoint stands at the dead-lettered line")
                 .isEqualTo(Map.of("input", Map.of(0, badOffset)));
 
-        Files.write(file, bytes("4,d\n5,e\n"), StandardOpenOption.APPEND);
+        Files.write(file, LineFile.bytesOf("4,d\n5,e\n"), StandardOpenOption.APPEND);
         List<DeadLetter<?, ?>> second = run(file, checkpoints, output);
 
         assertThat(second).as("the dead-lettered line is not read again").isEmpty();
@@ -79,12 +80,12 @@ class ResumeAfterDeadLetterTest {
     @MethodSource("badLastLines")
     void aFileWhoseOnlyLineIsADeadLetterResumesAfterIt(String what, byte[] bad) throws IOException {
         Path file = dir.resolve("input.txt");
-        Files.write(file, concat(bad, bytes("\n")));
+        Files.write(file, concat(bad, LineFile.bytesOf("\n")));
         Path checkpoints = dir.resolve("checkpoints");
         Path output = dir.resolve("out");
 
         assertThat(run(file, checkpoints, output)).hasSize(1);
-        Files.write(file, bytes("4,d\n"), StandardOpenOption.APPEND);
+        Files.write(file, LineFile.bytesOf("4,d\n"), StandardOpenOption.APPEND);
 
         assertThat(run(file, checkpoints, output)).isEmpty();
         assertThat(delivered(output)).containsExactly("4,d");
@@ -117,17 +118,6 @@ class ResumeAfterDeadLetterTest {
         return lines;
     }
 
-    private static byte[] bytes(Object... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Object p : parts) {
-            if (p instanceof String s) {
-                out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
-            } else {
-                out.write((Integer) p);
-            }
-        }
-        return out.toByteArray();
-    }
 
     private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
