@@ -118,5 +118,66 @@ public interface OutboxSink<T> {
             positions.forEach((source, p) -> copy.put(source, Map.copyOf(new java.util.TreeMap<>(p))));
             positions = java.util.Collections.unmodifiableMap(copy);
         }
+
+        private static final String FORMAT = "streamflow-delivery 1";
+
+        /**
+         * @return this delivery as a few lines of text, for a sink to store beside or with its
+         * output; {@link #parse(String)} reads it back
+         */
+        public String toText() {
+            StringBuilder sb = new StringBuilder(FORMAT).append('\n');
+            sb.append("checkpoint ").append(checkpointId).append('\n');
+            sb.append("records ").append(records).append('\n');
+            sb.append("fingerprint ").append(Long.toHexString(fingerprint)).append('\n');
+            sb.append("endOfInput ").append(endOfInput).append('\n');
+            for (Map.Entry<String, Map<Integer, Long>> s : positions.entrySet()) {
+                for (Map.Entry<Integer, Long> p : new java.util.TreeMap<>(s.getValue()).entrySet()) {
+                    sb.append("position ").append(p.getKey()).append(' ').append(p.getValue()).append(' ')
+                            .append(java.net.URLEncoder.encode(s.getKey(), java.nio.charset.StandardCharsets.UTF_8))
+                            .append('\n');
+                }
+            }
+            sb.append("end");
+            return sb.toString();
+        }
+
+        /**
+         * Reads a delivery written by {@link #toText()}.
+         *
+         * @param text the text
+         * @return the delivery
+         * @throws IllegalArgumentException when {@code text} is not a complete delivery record
+         */
+        public static Delivery parse(String text) {
+            String[] lines = text.split("\n");
+            if (lines.length < 6 || !lines[0].equals(FORMAT) || !lines[lines.length - 1].equals("end")) {
+                throw new IllegalArgumentException("not a complete delivery record");
+            }
+            long id = Long.parseLong(field(lines[1], "checkpoint"));
+            long records = Long.parseLong(field(lines[2], "records"));
+            long fingerprint = Long.parseUnsignedLong(field(lines[3], "fingerprint"), 16);
+            String end = field(lines[4], "endOfInput");
+            if (!end.equals("true") && !end.equals("false")) {
+                throw new IllegalArgumentException("endOfInput is " + end);
+            }
+            Map<String, Map<Integer, Long>> positions = new java.util.TreeMap<>();
+            for (int i = 5; i < lines.length - 1; i++) {
+                String[] f = field(lines[i], "position").split(" ");
+                if (f.length != 3) {
+                    throw new IllegalArgumentException("bad position line: " + lines[i]);
+                }
+                positions.computeIfAbsent(java.net.URLDecoder.decode(f[2], java.nio.charset.StandardCharsets.UTF_8),
+                        k -> new java.util.TreeMap<>()).put(Integer.parseInt(f[0]), Long.parseLong(f[1]));
+            }
+            return new Delivery(id, positions, records, fingerprint, Boolean.parseBoolean(end));
+        }
+
+        private static String field(String line, String name) {
+            if (!line.startsWith(name + " ")) {
+                throw new IllegalArgumentException("expected '" + name + "', found: " + line);
+            }
+            return line.substring(name.length() + 1);
+        }
     }
 }

@@ -6,8 +6,6 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +37,6 @@ public final class ExactlyOnceFileSink implements OutboxSink<String> {
     private static final String PART_SUFFIX = ".txt";
     private static final String RECORD_PREFIX = ".part-";
     private static final String RECORD_SUFFIX = ".delivery";
-    private static final String FORMAT = "streamflow-delivery 1";
 
     private final Path directory;
 
@@ -157,50 +154,11 @@ public final class ExactlyOnceFileSink implements OutboxSink<String> {
     }
 
     static String encode(Delivery d) {
-        StringBuilder sb = new StringBuilder(FORMAT).append('\n');
-        sb.append("checkpoint ").append(d.checkpointId()).append('\n');
-        sb.append("records ").append(d.records()).append('\n');
-        sb.append("fingerprint ").append(Long.toHexString(d.fingerprint())).append('\n');
-        sb.append("endOfInput ").append(d.endOfInput()).append('\n');
-        for (Map.Entry<String, Map<Integer, Long>> s : new TreeMap<>(d.positions()).entrySet()) {
-            for (Map.Entry<Integer, Long> p : new TreeMap<>(s.getValue()).entrySet()) {
-                sb.append("position ").append(p.getKey()).append(' ').append(p.getValue()).append(' ')
-                        .append(URLEncoder.encode(s.getKey(), StandardCharsets.UTF_8)).append('\n');
-            }
-        }
-        sb.append("end");
-        return sb.toString();
+        return d.toText();
     }
 
     static Delivery decode(String text) {
-        String[] lines = text.split("\n");
-        if (lines.length < 6 || !lines[0].equals(FORMAT) || !lines[lines.length - 1].equals("end")) {
-            throw new IllegalArgumentException("not a complete delivery record");
-        }
-        long id = Long.parseLong(field(lines[1], "checkpoint"));
-        long records = Long.parseLong(field(lines[2], "records"));
-        long fingerprint = Long.parseUnsignedLong(field(lines[3], "fingerprint"), 16);
-        String end = field(lines[4], "endOfInput");
-        if (!end.equals("true") && !end.equals("false")) {
-            throw new IllegalArgumentException("endOfInput is " + end);
-        }
-        Map<String, Map<Integer, Long>> positions = new TreeMap<>();
-        for (int i = 5; i < lines.length - 1; i++) {
-            String[] f = field(lines[i], "position").split(" ");
-            if (f.length != 3) {
-                throw new IllegalArgumentException("bad position line: " + lines[i]);
-            }
-            positions.computeIfAbsent(URLDecoder.decode(f[2], StandardCharsets.UTF_8), k -> new TreeMap<>())
-                    .put(Integer.parseInt(f[0]), Long.parseLong(f[1]));
-        }
-        return new Delivery(id, positions, records, fingerprint, Boolean.parseBoolean(end));
-    }
-
-    private static String field(String line, String name) {
-        if (!line.startsWith(name + " ")) {
-            throw new IllegalArgumentException("expected '" + name + "', found: " + line);
-        }
-        return line.substring(name.length() + 1);
+        return Delivery.parse(text);
     }
 
     @Override

@@ -1,0 +1,11 @@
+/**
+ * Kafka for StreamFlow pipelines, on the plain {@code kafka-clients} library (3.9 API, nothing
+ * removed in 4.0, so one jar serves 3.9 and 4.x clients and brokers).
+ * <p>
+ * {@link io.streamflow.reactive.kafka.KafkaSink} delivers a checkpointed pipeline's output into
+ * Kafka exactly once: each checkpoint's output is one Kafka transaction, which also writes that
+ * checkpoint's {@link io.streamflow.reactive.OutboxSink.Delivery} record, so a restart knows for
+ * certain what was delivered. {@link io.streamflow.reactive.kafka.KafkaRecord} is a record to
+ * produce. Packages named {@code internal} are implementation, not API.
+ */
+package io.streamflow.reactive.kafka;
