@@ -1,5 +1,7 @@
 /**
  * The test kit: {@link io.streamflow.reactive.test.TestEventStream} scripts records, watermarks,
- * idleness and processing-time pauses for {@code StepVerifier}.
+ * idleness and processing-time pauses for {@code StepVerifier}; {@link io.streamflow.reactive.test.KafkaBroker}
+ * runs a real Kafka broker in a child JVM, which a test can kill, stop, pause and restart, and
+ * {@link io.streamflow.reactive.test.KafkaBrokerExtension} runs one for each JUnit 5 test class.
  */
 package io.streamflow.reactive.test;

@@ -252,6 +252,20 @@ public final class CheckpointStore implements AutoCloseable {
                     throw new IllegalStateException("the state file " + file + " does not open without its damaged "
                             + "newest commit: " + e.getMessage(), e);
                 }
+                if (!scanAll && store.getCurrentVersion() < version - 1) {
+                    // the open skipped complete commits between the one dropped and the one it reached (it
+                    // follows the file's header and tail): search the whole file before anything older is
+                    // dropped, since the newer commits may still need pages in the older chunks
+                    store.closeImmediately();
+                    try {
+                        store = openStore(file, true);
+                        scanAll = true;
+                    } catch (RuntimeException | AssertionError e) {
+                        report.accept("searching the whole state file " + file + " for newer commits failed (" + e
+                                + ")");
+                        store = openStore(file, false);
+                    }
+                }
                 continue;
             }
             store.rollbackTo(previous);
