@@ -41,6 +41,7 @@ class ReadmeSnippetsTest {
             import io.streamflow.reactive.state.*;
             import io.streamflow.reactive.window.*;
             import io.streamflow.reactive.json.*;
+            import io.streamflow.reactive.kafka.*;
             import io.streamflow.reactive.test.*;
             import org.apache.kafka.clients.producer.KafkaProducer;
             import org.apache.kafka.clients.producer.ProducerRecord;

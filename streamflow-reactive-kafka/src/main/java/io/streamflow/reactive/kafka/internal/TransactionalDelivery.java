@@ -179,7 +179,9 @@ public final class TransactionalDelivery {
                 a.put(e.getKey(), e.getValue());
             }
         }
-        a.put("default.api.timeout.ms", (int) timeout.toMillis());
+        int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        a.put("default.api.timeout.ms", ms);
+        a.put("request.timeout.ms", Math.min(ms, 30_000)); // must not exceed the API timeout
         return a;
     }
 
