@@ -1,0 +1,243 @@
+package io.streamflow.reactive.kafka;
+
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.test.KafkaBroker;
+import io.streamflow.reactive.test.KafkaBrokerExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Exactly-once into Kafka under SIGKILL: {@link KafkaCrashPipeline} runs in a child JVM and is
+ * killed with SIGKILL ({@code -Dkafka.crash.kills=N}, default 12) in every phase of a run: start-up
+ * and restore, right after the store opened, while processing, and after the input ended (the
+ * final checkpoint's transaction). Twice the broker itself is killed and restarted while the
+ * pipeline runs. After a last run to the end, a {@code read_committed} reader must see exactly
+ * the reference model's results: none missing, none twice.
+ */
+class KafkaExactlyOnceCrashTest {
+
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.create();
+
+    private static final int KILLS = Integer.getInteger("kafka.crash.kills", 12);
+
+    @TempDir
+    Path dir;
+
+    /** Counts per "key@windowStart" of the records that are not late, computed in one pass. */
+    static Map<String, Long> reference() {
+        Map<String, Long> out = new TreeMap<>();
+        long max = Long.MIN_VALUE;
+        for (long n = 0; n < KafkaCrashPipeline.RECORDS; n++) {
+            StreamRecord<String, Long> r = KafkaCrashPipeline.record(n);
+            long start = Math.floorDiv(r.timestamp(), 1000) * 1000;
+            long watermark = max == Long.MIN_VALUE ? Long.MIN_VALUE : max - KafkaCrashPipeline.DISORDER - 1;
+            if (start + 999 > watermark) {
+                out.merge(r.key() + "@" + start, 1L, Long::sum);
+            }
+            max = Math.max(max, r.timestamp());
+        }
+        return out;
+    }
+
+    @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void resultsReachReadCommittedReadersExactlyOnceAfterSigkillsOfThePipelineAndTheBroker(KafkaBroker broker)
+            throws Exception {
+        long seed = Long.getLong("kafka.crash.seed", System.nanoTime());
+        System.out.println("KafkaExactlyOnceCrashTest seed=" + seed + " kills=" + KILLS
+                + " (replay with -Dkafka.crash.seed=" + seed + ")");
+        SplittableRandom rnd = new SplittableRandom(seed);
+        broker.createTopic("crash-counts", 3);
+        Path checkpoints = dir.resolve("checkpoints");
+        Map<String, Integer> phases = new TreeMap<>();
+        int kills = 0;
+        int brokerKills = 0;
+        int runs = 0;
+        while (kills < KILLS) {
+            runs++;
+            boolean killBroker = brokerKills < 2 && kills == 3 + 4 * brokerKills;
+            String phase = killBroker ? "processing" : kills >= KILLS - 2 ? "input-done" : switch (rnd.nextInt(10)) {
+                case 0, 1 -> "startup";
+                case 2 -> "opened";
+                default -> "processing";
+            };
+            Run run = new Run(start(broker, checkpoints, 20 + rnd.nextInt(80)));
+            boolean killed;
+            if (killBroker) {
+                // the broker dies under the running pipeline and comes back
+                run.waitFor("progress " + KafkaCrashPipeline.PROGRESS);
+                broker.kill();
+                broker.restart();
+                brokerKills++;
+                phase = "processing, broker killed";
+                killed = run.killWhenSaid("progress " + 2 * KafkaCrashPipeline.PROGRESS, 0);
+            } else {
+                killed = switch (phase) {
+                    case "startup" -> run.killAfter(rnd.nextInt(1500));
+                    case "opened" -> run.killWhenSaid("opened", rnd.nextInt(50));
+                    case "processing" -> run.killWhenSaid("progress "
+                            + (1 + rnd.nextInt(3)) * KafkaCrashPipeline.PROGRESS, 0);
+                    default -> run.killWhenSaid("input-done", rnd.nextInt(40));
+                };
+            }
+            System.out.println("KafkaExactlyOnceCrashTest run " + runs + ": " + (killed ? "killed in " + phase
+                    : "ended by itself before " + phase + ", exit " + run.process.exitValue()));
+            if (killed) {
+                kills++;
+                phases.merge(phase, 1, Integer::sum);
+            }
+            assertThat(runs).as("runs for " + KILLS + " kills").isLessThan(4 * KILLS);
+        }
+        Run last = new Run(start(broker, checkpoints, 50));
+        assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
+        assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
+
+        Map<String, List<Long>> seen = readCommitted(broker, "crash-counts");
+        Map<String, Long> expected = reference();
+        List<String> missing = new ArrayList<>();
+        List<String> duplicated = new ArrayList<>();
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            List<Long> got = seen.get(e.getKey());
+            if (got == null) {
+                missing.add(e.getKey());
+            } else if (got.size() > 1) {
+                duplicated.add(e.getKey() + " " + got);
+            } else if (!got.get(0).equals(e.getValue())) {
+                wrong.add(e.getKey() + " expected " + e.getValue() + " got " + got.get(0));
+            }
+        }
+        List<String> unexpected = seen.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
+        System.out.println("KafkaExactlyOnceCrashTest: " + expected.size() + " results expected; missing "
+                + missing.size() + ", duplicated " + duplicated.size() + ", wrong " + wrong.size() + ", unexpected "
+                + unexpected.size() + "; " + kills + " kills over " + runs + " runs, by phase " + phases
+                + ", broker killed " + brokerKills + " times");
+        assertThat(missing).as("missing results").isEmpty();
+        assertThat(duplicated).as("duplicated results").isEmpty();
+        assertThat(wrong).as("wrong results").isEmpty();
+        assertThat(unexpected).as("unexpected results").isEmpty();
+    }
+
+    private Process start(KafkaBroker broker, Path checkpoints, long intervalMillis) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                KafkaCrashPipeline.class.getName(), broker.bootstrapServers(), checkpoints.toString(), "crash-counts",
+                Long.toString(intervalMillis));
+        pb.redirectErrorStream(true);
+        return pb.start();
+    }
+
+    private static Map<String, List<Long>> readCommitted(KafkaBroker broker, String topic) {
+        Map<String, Object> props = new HashMap<>(broker.clientProperties());
+        props.put("isolation.level", "read_committed");
+        Map<String, List<Long>> out = new TreeMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("reading " + topic + " in time").isLessThan(deadline);
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    out.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                            .add(ByteBuffer.wrap(r.value()).getLong());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A child JVM and what it printed so far. */
+    static final class Run {
+        final Process process;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final StringBuffer said = new StringBuffer();
+
+        Run(Process process) {
+            this.process = process;
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        said.append(line).append('\n');
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // the process was killed
+                }
+                lines.add("<eof>");
+            }, "kafka-crash-test-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        boolean killAfter(long millis) throws InterruptedException {
+            if (process.waitFor(millis, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            return kill();
+        }
+
+        /** Waits until the process printed {@code line}; @return false if it ended first */
+        boolean waitFor(String line) throws InterruptedException {
+            for (;;) {
+                String l = lines.poll(180, TimeUnit.SECONDS);
+                assertThat(l).as("the child printed nothing for 3 minutes; so far:\n" + said).isNotNull();
+                if (l.equals("<eof>")) {
+                    lines.add(l);
+                    process.waitFor(60, TimeUnit.SECONDS);
+                    return false;
+                }
+                if (l.equals(line)) {
+                    return true;
+                }
+            }
+        }
+
+        boolean killWhenSaid(String line, long delayMillis) throws InterruptedException {
+            if (!waitFor(line)) {
+                return false;
+            }
+            return delayMillis == 0 ? kill() : killAfter(delayMillis);
+        }
+
+        private boolean kill() throws InterruptedException {
+            if (!process.isAlive()) {
+                return false;
+            }
+            process.destroyForcibly(); // SIGKILL on Linux and macOS
+            process.waitFor(60, TimeUnit.SECONDS);
+            return true;
+        }
+    }
+}
