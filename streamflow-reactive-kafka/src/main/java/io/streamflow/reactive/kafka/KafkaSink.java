@@ -1,5 +1,7 @@
 package io.streamflow.reactive.kafka;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamflow.reactive.OutboxSink;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.kafka.internal.TransactionalDelivery;
@@ -80,7 +82,7 @@ public final class KafkaSink implements OutboxSink<KafkaRecord>, AutoCloseable {
                     + producerProperties.keySet());
         }
         return new KafkaSink(new TransactionalDelivery(new HashMap<>(producerProperties), transactionalId,
-                transactionalId + DELIVERIES_SUFFIX, Duration.ofSeconds(60)));
+                transactionalId + DELIVERIES_SUFFIX, Duration.ofSeconds(60), new SimpleMeterRegistry(), "default"));
     }
 
     /**
@@ -103,6 +105,21 @@ public final class KafkaSink implements OutboxSink<KafkaRecord>, AutoCloseable {
             throw new IllegalArgumentException("timeout must be positive, was " + timeout);
         }
         return new KafkaSink(delivery.withTimeout(timeout));
+    }
+
+    /**
+     * Registers the sink's meters with {@code registry}, tagged {@code pipeline} and {@code sink}
+     * (the transactional id): {@code streamflow.kafka.transactions} with tag {@code result}
+     * ({@code committed} or {@code aborted}) and the timer {@code streamflow.kafka.transaction.duration}.
+     *
+     * @param pipeline the pipeline's name, for the {@code pipeline} tag
+     * @param registry where the meters go
+     * @return a copy of this sink with those meters
+     */
+    public KafkaSink metrics(String pipeline, MeterRegistry registry) {
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(registry, "registry");
+        return new KafkaSink(delivery.withMetrics(pipeline, registry));
     }
 
     /**

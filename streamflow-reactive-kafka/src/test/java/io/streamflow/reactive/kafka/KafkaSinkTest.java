@@ -1,5 +1,6 @@
 package io.streamflow.reactive.kafka;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.Origin;
@@ -124,10 +125,18 @@ class KafkaSinkTest {
     @Test
     void aCheckpointedPipelinesResultsReachReadCommittedReadersExactlyOnce(KafkaBroker broker) {
         broker.createTopic("counts-a", 3);
-        try (KafkaSink sink = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-a")) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (KafkaSink sink = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-a")
+                .metrics("counting", registry)) {
             run(dir.resolve("ck"), sink, "counts-a", 3_000);
         }
         assertThat(once(readCommitted(broker, "counts-a"))).isEqualTo(reference());
+        double transactions = registry.get("streamflow.kafka.transactions").tags("pipeline", "counting",
+                "sink", "pipeline-a", "result", "committed").counter().count();
+        assertThat(transactions).as("a transaction per checkpoint with output").isGreaterThanOrEqualTo(3);
+        assertThat(registry.get("streamflow.kafka.transaction.duration").timer().count())
+                .isEqualTo((long) transactions);
+        assertThat(registry.get("streamflow.kafka.transactions").tag("result", "aborted").counter().count()).isZero();
     }
 
     @Test
@@ -177,8 +186,9 @@ class KafkaSinkTest {
     @Test
     void aTransactionThatFailsIsAbortedAndNothingOfItIsVisible(KafkaBroker broker) throws IOException {
         broker.createTopic("counts-d", 1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (KafkaSink sink = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-d")
-                .timeout(Duration.ofSeconds(5))) {
+                .timeout(Duration.ofSeconds(5)).metrics("failing", registry)) {
             sink.deliveries();
             OutboxSink.Delivery one = new OutboxSink.Delivery(1, Map.of("numbers", Map.of(0, 10L)), 2, 0, false);
             // partition 5 does not exist: that send fails, and with it the whole transaction
@@ -187,6 +197,8 @@ class KafkaSinkTest {
             assertThatThrownBy(() -> sink.deliver(one, List.of(text("counts-d", "a", 1), bad)))
                     .isInstanceOf(IOException.class).hasMessageContaining("checkpoint 1");
         }
+        assertThat(registry.get("streamflow.kafka.transactions").tag("result", "aborted").counter().count())
+                .isEqualTo(1);
         try (KafkaSink again = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-d")) {
             assertThat(again.deliveries().orElseThrow()).as("no delivery record of the aborted one").isEmpty();
         }

@@ -2,6 +2,10 @@ package io.streamflow.reactive.kafka.internal;
 
 import io.streamflow.reactive.OutboxSink.Delivery;
 import io.streamflow.reactive.kafka.KafkaRecord;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -49,6 +53,11 @@ public final class TransactionalDelivery {
     private final String transactionalId;
     private final String deliveriesTopic;
     private final Duration timeout;
+    private final MeterRegistry registry;
+    private final String pipeline;
+    private final Counter committed;
+    private final Counter aborted;
+    private final Timer duration;
     private KafkaProducer<byte[], byte[]> producer;
     /** Checkpoint ids whose delivery record is in the deliveries topic (read at start, then added). */
     private Set<Long> delivered;
@@ -56,19 +65,33 @@ public final class TransactionalDelivery {
     private String fenced;
 
     public TransactionalDelivery(Map<String, Object> properties, String transactionalId, String deliveriesTopic,
-                                 Duration timeout) {
+                                 Duration timeout, MeterRegistry registry, String pipeline) {
         this.properties = properties;
         this.transactionalId = transactionalId;
         this.deliveriesTopic = deliveriesTopic;
         this.timeout = timeout;
+        this.registry = registry;
+        this.pipeline = pipeline;
+        Tags tags = Tags.of("pipeline", pipeline, "sink", transactionalId);
+        this.committed = Counter.builder("streamflow.kafka.transactions").tags(tags).tag("result", "committed")
+                .description("Kafka transactions of a checkpointed sink, by result").register(registry);
+        this.aborted = Counter.builder("streamflow.kafka.transactions").tags(tags).tag("result", "aborted")
+                .description("Kafka transactions of a checkpointed sink, by result").register(registry);
+        this.duration = Timer.builder("streamflow.kafka.transaction.duration").tags(tags)
+                .description("from beginning a checkpoint's transaction to its commit").register(registry);
     }
 
     public TransactionalDelivery withDeliveriesTopic(String topic) {
-        return new TransactionalDelivery(properties, transactionalId, topic, timeout);
+        return new TransactionalDelivery(properties, transactionalId, topic, timeout, registry, pipeline);
     }
 
     public TransactionalDelivery withTimeout(Duration newTimeout) {
-        return new TransactionalDelivery(properties, transactionalId, deliveriesTopic, newTimeout);
+        return new TransactionalDelivery(properties, transactionalId, deliveriesTopic, newTimeout, registry, pipeline);
+    }
+
+    public TransactionalDelivery withMetrics(String newPipeline, MeterRegistry newRegistry) {
+        return new TransactionalDelivery(properties, transactionalId, deliveriesTopic, timeout, newRegistry,
+                newPipeline);
     }
 
     /** Opens the producer and fences older instances: their open transaction is aborted. */
@@ -201,6 +224,7 @@ public final class TransactionalDelivery {
             return;
         }
         KafkaProducer<byte[], byte[]> p = producer();
+        long t0 = System.nanoTime();
         try {
             p.beginTransaction();
             for (KafkaRecord r : records) {
@@ -213,12 +237,16 @@ public final class TransactionalDelivery {
                         delivery.toText().getBytes(StandardCharsets.UTF_8)));
             }
             p.commitTransaction(); // flushes: a failed send fails the commit
+            committed.increment();
+            duration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            aborted.increment();
             closeQuietly();
             fenced = "another producer with transactional id '" + transactionalId + "' took over (a second instance "
                     + "of this pipeline?): this sink delivers nothing more";
             throw new IOException("the output of checkpoint " + checkpointId + " was not delivered: " + fenced, e);
         } catch (KafkaException e) {
+            aborted.increment();
             try {
                 p.abortTransaction();
             } catch (KafkaException again) {
