@@ -1,0 +1,284 @@
+package io.streamflow.reactive.kafka;
+
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.kafka.internal.PollLoop;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Records of one Kafka topic as a {@link Flux} of {@link StreamElement}s, with demand as
+ * backpressure:
+ * <pre>{@code
+ * KafkaSource<String, String> clicks = KafkaSource.strings(Map.of("bootstrap.servers", servers,
+ *         "group.id", "click-counter")).topic("clicks");
+ * EventStream.from(clicks.flux(), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(5)));
+ * }</pre>
+ * Each record's event time is its Kafka timestamp (give it another one with
+ * {@code WatermarkStrategy.withTimestampAssigner}); its {@link io.streamflow.reactive.Origin} is the
+ * topic, the partition and the offset, so watermarks are generated per Kafka partition; its
+ * headers are carried, decoded as UTF-8 (for a header name that occurs more than once, the last
+ * value).
+ * <p>
+ * A record whose key or value the deserializer cannot decode, whose value is {@code null} (a
+ * tombstone), or whose key and value together are larger than {@link #maxRecordBytes(int)} becomes
+ * a {@link DeadLetter} with the origin topic, partition and offset and the error (the raw bytes as
+ * its input when a deserializer failed), and the source goes on.
+ * <p>
+ * Each subscription has its own consumer owned by a dedicated thread
+ * ({@code streamflow-kafka-poll-<n>}), which also calls {@code onNext}. A partition whose buffer
+ * is full, or that has records buffered while there is no demand, is paused and resumed when the
+ * subscriber has taken them; the thread keeps polling meanwhile, so the member stays in its
+ * group. A partition's buffer holds at most {@code bufferPerPartition + max.poll.records - 1}
+ * records. The source never completes; cancelling closes the consumer on its thread (after
+ * committing, see below) and drops the buffered records. A consumer error (for example a failed
+ * authentication or an unknown topic in an assignment) fails the {@code Flux}.
+ * <p>
+ * Offsets: {@link #flux()} commits the offsets of the elements it handed downstream to the group
+ * every {@link #commitInterval(Duration)}, when partitions are revoked and on cancel; a record is
+ * handed over when {@code onNext} returned, so the guarantee is at-least-once for pipelines that
+ * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines
+ * and commits nothing: the checkpoint holds the positions.
+ * <p>
+ * An immutable configuration: each setter returns a copy.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class KafkaSource<K, V> {
+
+    /** Default {@link #bufferPerPartition(int)}: records buffered per partition before it is paused. */
+    public static final int DEFAULT_BUFFER_PER_PARTITION = 512;
+    /** Default {@link #maxRecordBytes(int)}: 1 MiB of key and value. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+    /** Default {@link #commitInterval(Duration)}. */
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(5);
+
+    private static final Set<String> OWNED = Set.of("key.deserializer", "value.deserializer", "enable.auto.commit");
+
+    private final Map<String, Object> properties;
+    private final Deserializer<K> keyDeserializer;
+    private final Deserializer<V> valueDeserializer;
+    private final String topic;
+    private final int[] partitions;
+    private final int maxRecordBytes;
+    private final int bufferPerPartition;
+    private final Duration commitInterval;
+
+    private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
+                        Deserializer<V> valueDeserializer, String topic, int[] partitions, int maxRecordBytes,
+                        int bufferPerPartition, Duration commitInterval) {
+        this.properties = properties;
+        this.keyDeserializer = keyDeserializer;
+        this.valueDeserializer = valueDeserializer;
+        this.topic = topic;
+        this.partitions = partitions;
+        this.maxRecordBytes = maxRecordBytes;
+        this.bufferPerPartition = bufferPerPartition;
+        this.commitInterval = commitInterval;
+    }
+
+    /**
+     * A source with the consumer {@code consumerProperties} (at least {@code bootstrap.servers}; a
+     * {@code group.id} to subscribe with {@link #topic(String)}; security and fetch settings pass
+     * through as they are) and the user's deserializers, called on the poll thread. Nothing
+     * connects before a subscription.
+     *
+     * @param <K>                 key type
+     * @param <V>                 value type
+     * @param consumerProperties  Kafka consumer properties; {@code key.deserializer},
+     *                            {@code value.deserializer} and {@code enable.auto.commit} are set
+     *                            by the source (auto-commit off)
+     * @param keyDeserializer     decodes keys (a {@code null} key stays {@code null})
+     * @param valueDeserializer   decodes values
+     * @return the source; choose the topic with {@link #topic(String)} or {@link #assign(String, int...)}
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static <K, V> KafkaSource<K, V> create(Map<String, ?> consumerProperties, Deserializer<K> keyDeserializer,
+                                                  Deserializer<V> valueDeserializer) {
+        Objects.requireNonNull(consumerProperties, "consumerProperties");
+        Objects.requireNonNull(keyDeserializer, "keyDeserializer");
+        Objects.requireNonNull(valueDeserializer, "valueDeserializer");
+        if (!consumerProperties.containsKey("bootstrap.servers")) {
+            throw new IllegalArgumentException("consumer properties need bootstrap.servers, got "
+                    + consumerProperties.keySet());
+        }
+        Map<String, Object> props = new HashMap<>(consumerProperties);
+        OWNED.forEach(props::remove);
+        props.put("enable.auto.commit", "false");
+        return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDeserializer, null, null,
+                DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL);
+    }
+
+    /**
+     * As {@link #create}, with keys and values decoded as UTF-8 text.
+     *
+     * @param consumerProperties Kafka consumer properties, see {@link #create}
+     * @return the source
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static KafkaSource<String, String> strings(Map<String, ?> consumerProperties) {
+        return create(consumerProperties, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /**
+     * As {@link #create}, with keys and values as the bytes in Kafka.
+     *
+     * @param consumerProperties Kafka consumer properties, see {@link #create}
+     * @return the source
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static KafkaSource<byte[], byte[]> bytes(Map<String, ?> consumerProperties) {
+        return create(consumerProperties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * Subscribes to {@code topic} in the consumer group {@code group.id}: the group's members share
+     * its partitions. Partitions without a committed offset (or a resume position) start at
+     * {@code auto.offset.reset}.
+     *
+     * @param topic the topic
+     * @return a copy reading {@code topic} in the group
+     * @throws IllegalArgumentException if the consumer properties have no {@code group.id} or the
+     *                                  topic is blank
+     */
+    public KafkaSource<K, V> topic(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        if (topic.isBlank()) {
+            throw new IllegalArgumentException("topic must not be blank");
+        }
+        if (properties.get("group.id") == null) {
+            throw new IllegalArgumentException("subscribing to topic '" + topic + "' needs group.id in the consumer "
+                    + "properties; without a group, use assign(topic, partitions...)");
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, null, maxRecordBytes,
+                bufferPerPartition, commitInterval);
+    }
+
+    /**
+     * Reads the given partitions of {@code topic}, without group subscription (offsets are still
+     * committed when {@code group.id} is set).
+     *
+     * @param topic      the topic
+     * @param partitions its partitions to read, at least one, none negative
+     * @return a copy reading those partitions
+     * @throws IllegalArgumentException if the topic is blank or no partition is given or one is negative
+     */
+    public KafkaSource<K, V> assign(String topic, int... partitions) {
+        Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(partitions, "partitions");
+        if (topic.isBlank() || partitions.length == 0 || Arrays.stream(partitions).anyMatch(p -> p < 0)) {
+            throw new IllegalArgumentException("assign needs a topic and at least one partition >= 0, got '" + topic
+                    + "' " + Arrays.toString(partitions));
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic,
+                Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval);
+    }
+
+    /**
+     * @param bytes the largest key plus value size of a record; larger ones become dead letters
+     * @return a copy with that limit
+     * @throws IllegalArgumentException if {@code bytes < 1}
+     */
+    public KafkaSource<K, V> maxRecordBytes(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, bytes,
+                bufferPerPartition, commitInterval);
+    }
+
+    /**
+     * @param records how many fetched records one partition buffers before it is paused
+     * @return a copy with that buffer size
+     * @throws IllegalArgumentException if {@code records < 1}
+     */
+    public KafkaSource<K, V> bufferPerPartition(int records) {
+        if (records < 1) {
+            throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+                records, commitInterval);
+    }
+
+    /**
+     * @param interval how often {@link #flux()} commits the offsets of delivered elements to the group
+     * @return a copy with that interval
+     * @throws IllegalArgumentException if {@code interval} is negative
+     */
+    public KafkaSource<K, V> commitInterval(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+                bufferPerPartition, interval);
+    }
+
+    /**
+     * The records and dead letters, from the committed offsets of the group (or
+     * {@code auto.offset.reset}), committing delivered offsets to the group (see the class
+     * description). Each subscription opens its own consumer.
+     *
+     * @return the elements; never completes
+     * @throws IllegalStateException if no topic was chosen
+     */
+    public Flux<StreamElement<K, V>> flux() {
+        return flux(null, p -> { });
+    }
+
+    /**
+     * The resume function of this source for
+     * {@link io.streamflow.reactive.Checkpointing#source}: the positions are the last consumed
+     * offset per partition number, and each partition with a position starts at the next offset;
+     * partitions without one start at the group's committed offset or {@code auto.offset.reset}.
+     * Nothing is committed to the group.
+     *
+     * @return the resume function
+     * @throws IllegalStateException if no topic was chosen
+     */
+    public Function<Map<Integer, Long>, Flux<StreamElement<K, V>>> resume() {
+        checkTopic();
+        return positions -> flux(Map.copyOf(positions), p -> { });
+    }
+
+    /** The elements, with a hook that sees each subscription's poll loop (for tests). */
+    Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
+        checkTopic();
+        PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
+                topic, partitions, maxRecordBytes, bufferPerPartition, commitInterval, resumeAfter);
+        return new Flux<>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {
+                PollLoop<K, V> loop = new PollLoop<>(settings, actual);
+                onSubscribe.accept(loop);
+                loop.start();
+            }
+        };
+    }
+
+    private void checkTopic() {
+        if (topic == null) {
+            throw new IllegalStateException("no topic: choose one with topic(name) or assign(name, partitions...)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaSource{topic=" + topic + (partitions == null ? ", group=" + properties.get("group.id")
+                : ", partitions=" + Arrays.toString(partitions)) + ", bufferPerPartition=" + bufferPerPartition
+                + ", maxRecordBytes=" + maxRecordBytes + '}';
+    }
+}
