@@ -66,6 +66,9 @@ public final class KafkaSource<K, V> {
     /** Default {@link #commitInterval(Duration)}. */
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
+    /** Default {@link #alignTimeout(Duration)}. */
+    public static final Duration DEFAULT_ALIGN_TIMEOUT = Duration.ofSeconds(10);
+
     private static final Set<String> OWNED = Set.of("key.deserializer", "value.deserializer", "enable.auto.commit");
 
     private final Map<String, Object> properties;
@@ -76,10 +79,11 @@ public final class KafkaSource<K, V> {
     private final int maxRecordBytes;
     private final int bufferPerPartition;
     private final Duration commitInterval;
+    private final Duration alignTimeout;
 
     private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
                         Deserializer<V> valueDeserializer, String topic, int[] partitions, int maxRecordBytes,
-                        int bufferPerPartition, Duration commitInterval) {
+                        int bufferPerPartition, Duration commitInterval, Duration alignTimeout) {
         this.properties = properties;
         this.keyDeserializer = keyDeserializer;
         this.valueDeserializer = valueDeserializer;
@@ -88,6 +92,7 @@ public final class KafkaSource<K, V> {
         this.maxRecordBytes = maxRecordBytes;
         this.bufferPerPartition = bufferPerPartition;
         this.commitInterval = commitInterval;
+        this.alignTimeout = alignTimeout;
     }
 
     /**
@@ -119,7 +124,8 @@ public final class KafkaSource<K, V> {
         OWNED.forEach(props::remove);
         props.put("enable.auto.commit", "false");
         return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDeserializer, null, null,
-                DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL);
+                DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL,
+                DEFAULT_ALIGN_TIMEOUT);
     }
 
     /**
@@ -164,7 +170,7 @@ public final class KafkaSource<K, V> {
                     + "properties; without a group, use assign(topic, partitions...)");
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, null, maxRecordBytes,
-                bufferPerPartition, commitInterval);
+                bufferPerPartition, commitInterval, alignTimeout);
     }
 
     /**
@@ -184,7 +190,8 @@ public final class KafkaSource<K, V> {
                     + "' " + Arrays.toString(partitions));
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic,
-                Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval);
+                Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
+                alignTimeout);
     }
 
     /**
@@ -197,7 +204,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, bytes,
-                bufferPerPartition, commitInterval);
+                bufferPerPartition, commitInterval, alignTimeout);
     }
 
     /**
@@ -210,7 +217,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
-                records, commitInterval);
+                records, commitInterval, alignTimeout);
     }
 
     /**
@@ -224,7 +231,28 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
-                bufferPerPartition, interval);
+                bufferPerPartition, interval, alignTimeout);
+    }
+
+    /**
+     * After partitions are assigned (at the start, and after each rebalance), delivery waits until
+     * every newly assigned partition that has records has fetched its first one, but at most
+     * {@code timeout}; then the partitions' records are delivered in turn. A watermark assigner
+     * downstream learns of a partition from its first record: without this wait, a partition
+     * whose first fetch came late would find the watermark moved on by the others, and its records
+     * late.
+     *
+     * @param timeout the longest wait; {@link Duration#ZERO} delivers at once
+     * @return a copy with that timeout
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public KafkaSource<K, V> alignTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+                bufferPerPartition, commitInterval, timeout);
     }
 
     /**
@@ -258,7 +286,7 @@ public final class KafkaSource<K, V> {
     Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
         checkTopic();
         PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
-                topic, partitions, maxRecordBytes, bufferPerPartition, commitInterval, resumeAfter);
+                topic, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter);
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {

@@ -61,10 +61,16 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     public record Settings<K, V>(Map<String, Object> consumerProperties, Deserializer<K> keyDeserializer,
                                  Deserializer<V> valueDeserializer, String topic, int[] partitions,
                                  int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
-                                 Map<Integer, Long> resumeAfter) {
+                                 Duration alignTimeout, Map<Integer, Long> resumeAfter) {
     }
 
     private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
+    }
+
+    /** One partition's fetched, not yet delivered elements, in offset order. */
+    private static final class PartitionBuffer {
+        final ConcurrentLinkedQueue<Buffered> queue = new ConcurrentLinkedQueue<>();
+        final AtomicInteger count = new AtomicInteger();
     }
 
     private final Settings<K, V> settings;
@@ -72,8 +78,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final String operator;
     private final Thread thread;
 
-    private final ConcurrentLinkedQueue<Buffered> queue = new ConcurrentLinkedQueue<>();
-    private final Map<TopicPartition, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, PartitionBuffer> buffers = new ConcurrentHashMap<>();
     /** Offset of the last element of each partition that was handed downstream. */
     private final Map<TopicPartition, Long> delivered = new ConcurrentHashMap<>();
     private final AtomicLong requested = new AtomicLong();
@@ -85,11 +90,17 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private volatile boolean done;
     private volatile Throwable error;
     private volatile boolean closed;
+    /** Delivery held back until newly assigned partitions with records have fetched their first. */
+    private volatile boolean gated;
+    /** Drain only: the partition to take the next element from, round robin. */
+    private int nextPartition;
 
     // poll thread only
     private KafkaConsumer<byte[], byte[]> consumer;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     private long lastCommitNanos;
+    private final Set<TopicPartition> awaitingFirst = new HashSet<>();
+    private long alignDeadlineNanos;
 
     /**
      * A subscription, not started.
@@ -125,6 +136,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 }
                 consumer.assign(tps);
                 seekToResumePositions(tps);
+                align(tps);
             } else {
                 consumer.subscribe(List.of(settings.topic()), new Rebalance());
             }
@@ -139,6 +151,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 }
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     buffer(r);
+                }
+                if (gated && (awaitingFirst.isEmpty() || System.nanoTime() - alignDeadlineNanos > 0)) {
+                    awaitingFirst.clear();
+                    gated = false;
                 }
                 drain();
                 commitIfDue(false);
@@ -163,13 +179,36 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
     }
 
+    /**
+     * Holds delivery back until each of the newly assigned partitions that has records has fetched
+     * its first one, at most the align timeout: the watermark assigner downstream learns of a
+     * partition from its first record, so a partition fetched later than the others would
+     * otherwise find the watermark already moved on by them, and its records late.
+     */
+    private void align(Collection<TopicPartition> assigned) {
+        if (assigned.isEmpty() || settings.alignTimeout().isZero()) {
+            return;
+        }
+        Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
+        for (TopicPartition tp : assigned) {
+            Long e = end.get(tp);
+            if (e != null && consumer.position(tp) < e) {
+                awaitingFirst.add(tp);
+            }
+        }
+        if (!awaitingFirst.isEmpty()) {
+            alignDeadlineNanos = System.nanoTime() + settings.alignTimeout().toNanos();
+            gated = true;
+        }
+    }
+
     /** Pauses and resumes partitions from buffer levels and demand; true if any is paused. */
     private boolean updatePauses() {
         Set<TopicPartition> toPause = new HashSet<>();
         Set<TopicPartition> toResume = new HashSet<>();
         boolean demand = requested.get() > 0;
         for (TopicPartition tp : consumer.assignment()) {
-            int n = count(tp).get();
+            int n = buffer(tp).count.get();
             boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
             if (shouldPause && !paused.contains(tp)) {
                 toPause.add(tp);
@@ -188,15 +227,16 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         return !paused.isEmpty();
     }
 
-    private AtomicInteger count(TopicPartition tp) {
-        return counts.computeIfAbsent(tp, k -> new AtomicInteger());
+    private PartitionBuffer buffer(TopicPartition tp) {
+        return buffers.computeIfAbsent(tp, k -> new PartitionBuffer());
     }
 
     private void buffer(ConsumerRecord<byte[], byte[]> r) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-        int n = count(tp).incrementAndGet();
-        maxBuffered.accumulateAndGet(n, Math::max);
-        queue.offer(new Buffered(tp, r.offset(), decode(r)));
+        PartitionBuffer b = buffer(tp);
+        b.queue.offer(new Buffered(tp, r.offset(), decode(r)));
+        maxBuffered.accumulateAndGet(b.count.incrementAndGet(), Math::max);
+        awaitingFirst.remove(tp);
     }
 
     private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r) {
@@ -286,7 +326,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 c.close(Duration.ofSeconds(5));
             } finally {
                 closed = true;
-                queue.clear();
+                buffers.clear();
             }
         }
     }
@@ -295,10 +335,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            queue.removeIf(b -> revoked.contains(b.partition()));
             for (TopicPartition tp : revoked) {
-                counts.remove(tp);
+                buffers.remove(tp);
             }
+            awaitingFirst.removeAll(revoked);
             paused.removeAll(revoked);
             if (committing()) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(revoked);
@@ -315,6 +355,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
             seekToResumePositions(assigned);
+            align(assigned);
         }
     }
 
@@ -343,28 +384,25 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         for (;;) {
             long r = requested.get();
             long e = 0;
-            while (e != r) {
+            List<PartitionBuffer> partitions = new ArrayList<>(buffers.values());
+            while (e != r && !gated) {
                 if (cancelled) {
-                    queue.clear();
+                    buffers.clear();
                     return;
                 }
-                Buffered b = queue.poll();
+                Buffered b = next(partitions);
                 if (b == null) {
                     break;
-                }
-                AtomicInteger c = counts.get(b.partition());
-                if (c != null) {
-                    c.decrementAndGet();
                 }
                 actual.onNext((StreamElement<K, V>) b.element());
                 delivered.put(b.partition(), b.offset());
                 e++;
             }
             if (cancelled) {
-                queue.clear();
+                buffers.clear();
                 return;
             }
-            if (done && queue.isEmpty()) {
+            if (done && buffers.values().stream().allMatch(b -> b.queue.isEmpty())) {
                 Throwable t = error;
                 cancelled = true;
                 if (t != null) {
@@ -384,6 +422,22 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
     }
 
+    /** The next element, taking the partitions in turn, so that no partition's records wait for another's. */
+    private Buffered next(List<PartitionBuffer> partitions) {
+        int n = partitions.size();
+        for (int k = 0; k < n; k++) {
+            int i = (nextPartition + k) % n;
+            PartitionBuffer pb = partitions.get(i);
+            Buffered b = pb.queue.poll();
+            if (b != null) {
+                pb.count.decrementAndGet();
+                nextPartition = (i + 1) % n;
+                return b;
+            }
+        }
+        return null;
+    }
+
     // ---- observation, for tests and metrics ----
 
     /** @return the largest number of records one partition's buffer held so far */
@@ -393,7 +447,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     /** @return the records fetched and not yet handed downstream, over all partitions */
     public int buffered() {
-        return counts.values().stream().mapToInt(AtomicInteger::get).sum();
+        return buffers.values().stream().mapToInt(b -> b.count.get()).sum();
     }
 
     /** @return the partition numbers paused at the moment */
