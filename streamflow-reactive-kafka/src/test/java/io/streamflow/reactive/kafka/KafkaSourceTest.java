@@ -7,6 +7,7 @@ import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.WatermarkStrategy;
 import io.streamflow.reactive.kafka.internal.PollLoop;
 import io.streamflow.reactive.test.KafkaBroker;
+import io.streamflow.reactive.test.KafkaBrokerConfig;
 import io.streamflow.reactive.test.KafkaBrokerExtension;
 import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.WindowResult;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -54,7 +56,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KafkaSourceTest {
 
     @RegisterExtension
-    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.create();
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.create(KafkaBrokerConfig.defaults()
+            .withSaslPlain(Map.of("alice", "alice-secret")));
 
     private static final long SEED = Long.getLong("seed", System.nanoTime());
 
@@ -313,5 +316,40 @@ class KafkaSourceTest {
             Map<TopicPartition, OffsetAndMetadata> committed = check.committed(Set.of(new TopicPartition("cancel", 0)));
             assertThat(committed.get(new TopicPartition("cancel", 0)).offset()).isEqualTo(12);
         }
+    }
+
+    @Test
+    void aPartitionWithoutRecordsHoldsNeitherDeliveryNorTheWindowsBack(KafkaBroker broker) {
+        broker.createTopic("sparse", 2);
+        try (KafkaProducer<String, String> producer = producer(broker)) {
+            for (int i = 0; i < 10; i++) {
+                send(producer, new ProducerRecord<>("sparse", 0, 1_000L * i, "k", "v" + i));
+            }
+        }
+        List<WindowResult<String, Long>> windows = EventStream.from(KafkaSource.strings(props(broker, "sparse-counter"))
+                                .topic("sparse").alignTimeout(Duration.ofSeconds(60)).flux(),
+                        WatermarkStrategy.<String, String>forBoundedOutOfOrderness(Duration.ZERO))
+                .window(Windows.tumbling(Duration.ofSeconds(1)))
+                .aggregate(Aggregations.<String>count())
+                .elements()
+                .filter(StreamElement::isRecord)
+                .map(e -> ((StreamRecord<String, WindowResult<String, Long>>) e).value())
+                .take(9)
+                .collectList().block(Duration.ofSeconds(30));
+        assertThat(windows).extracting(WindowResult::start).containsExactly(0L, 1_000L, 2_000L, 3_000L, 4_000L,
+                5_000L, 6_000L, 7_000L, 8_000L);
+        assertThat(windows).extracting(WindowResult::value).containsOnly(1L);
+    }
+
+    @Test
+    void aFailedAuthenticationFailsTheFluxWithTheTopicAndTheCause(KafkaBroker broker) throws Exception {
+        AtomicReference<PollLoop<String, String>> loop = new AtomicReference<>();
+        Map<String, Object> wrong = new HashMap<>(broker.clientProperties("alice", "not-the-secret"));
+        StepVerifier.create(KafkaSource.strings(wrong).assign("nowhere", 0).flux(null, loop::set))
+                .expectErrorSatisfies(t -> assertThat(t).hasMessageContaining("Kafka source on topic 'nowhere' failed")
+                        .hasCauseInstanceOf(AuthenticationException.class))
+                .verify(Duration.ofSeconds(30));
+        await("poll thread ended", () -> !loop.get().thread().isAlive());
+        assertThat(loop.get().isClosed()).isTrue();
     }
 }
