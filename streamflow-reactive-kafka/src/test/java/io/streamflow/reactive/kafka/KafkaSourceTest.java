@@ -352,4 +352,44 @@ class KafkaSourceTest {
         await("poll thread ended", () -> !loop.get().thread().isAlive());
         assertThat(loop.get().isClosed()).isTrue();
     }
+
+    @Test
+    void aSecondMemberTakesOverPartitionsAndTogetherTheyReadEveryRecord(KafkaBroker broker) throws Exception {
+        broker.createTopic("shared", 2);
+        try (KafkaProducer<String, String> producer = producer(broker)) {
+            for (int i = 0; i < 200; i++) {
+                send(producer, new ProducerRecord<>("shared", i % 2, "k" + i, "first-" + i));
+            }
+        }
+        KafkaSource<String, String> source = KafkaSource.strings(props(broker, "sharing")).topic("shared")
+                .commitInterval(Duration.ZERO);
+        Set<String> a = ConcurrentHashMap.newKeySet();
+        Set<String> b = ConcurrentHashMap.newKeySet();
+        AtomicReference<PollLoop<String, String>> loopA = new AtomicReference<>();
+        AtomicReference<PollLoop<String, String>> loopB = new AtomicReference<>();
+        reactor.core.Disposable first = source.flux(null, loopA::set)
+                .subscribe(e -> a.add(((StreamRecord<String, String>) e).value()));
+        await("the first member read the first batch", () -> a.size() == 200);
+        reactor.core.Disposable second = source.flux(null, loopB::set)
+                .subscribe(e -> b.add(((StreamRecord<String, String>) e).value()));
+        try {
+            await("the group rebalanced: one partition each", () -> loopA.get().assignedPartitions().size() == 1
+                    && loopB.get().assignedPartitions().size() == 1);
+            try (KafkaProducer<String, String> producer = producer(broker)) {
+                for (int i = 0; i < 200; i++) {
+                    send(producer, new ProducerRecord<>("shared", i % 2, "k" + i, "second-" + i));
+                }
+            }
+            await("both members together read the second batch", () -> {
+                Set<String> all = new java.util.HashSet<>(a);
+                all.addAll(b);
+                return all.stream().filter(v -> v.startsWith("second-")).count() == 200;
+            });
+            assertThat(a).anyMatch(v -> v.startsWith("second-"));
+            assertThat(b).anyMatch(v -> v.startsWith("second-"));
+        } finally {
+            first.dispose();
+            second.dispose();
+        }
+    }
 }

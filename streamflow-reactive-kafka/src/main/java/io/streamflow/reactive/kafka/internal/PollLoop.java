@@ -90,6 +90,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private volatile boolean done;
     private volatile Throwable error;
     private volatile boolean closed;
+    private volatile Set<Integer> assigned = Set.of();
     /** Delivery held back until newly assigned partitions with records have fetched their first. */
     private volatile boolean gated;
     /** Drain only: the partition to take the next element from, round robin. */
@@ -207,7 +208,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         Set<TopicPartition> toPause = new HashSet<>();
         Set<TopicPartition> toResume = new HashSet<>();
         boolean demand = requested.get() > 0;
+        Set<Integer> now = new HashSet<>();
         for (TopicPartition tp : consumer.assignment()) {
+            now.add(tp.partition());
             int n = buffer(tp).count.get();
             boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
             if (shouldPause && !paused.contains(tp)) {
@@ -216,6 +219,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 toResume.add(tp);
             }
         }
+        assigned = Set.copyOf(now);
         if (!toPause.isEmpty()) {
             consumer.pause(toPause);
             paused.addAll(toPause);
@@ -335,12 +339,22 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            handOver(revoked, true);
+        }
+
+        /** Partitions another member may own already (this one missed the group): nothing can be committed. */
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            handOver(lost, false);
+        }
+
+        private void handOver(Collection<TopicPartition> revoked, boolean commit) {
             for (TopicPartition tp : revoked) {
                 buffers.remove(tp);
             }
             awaitingFirst.removeAll(revoked);
             paused.removeAll(revoked);
-            if (committing()) {
+            if (commit && committing()) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(revoked);
                 if (!offsets.isEmpty()) {
                     consumer.commitSync(offsets);
@@ -457,6 +471,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             out.add(tp.partition());
         }
         return out;
+    }
+
+    /** @return the partition numbers assigned to the consumer, as of its last poll */
+    public Set<Integer> assignedPartitions() {
+        return assigned;
     }
 
     /** @return the poll thread */
