@@ -32,6 +32,15 @@ import java.util.function.Function;
  * headers are carried, decoded as UTF-8 (for a header name that occurs more than once, the last
  * value).
  * <p>
+ * Partitions are delivered in turn, and after an assignment delivery waits until every assigned
+ * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), so a
+ * watermark assigner downstream knows all of them before the watermark moves. A partition with
+ * no records does not hold the watermark back. Limits of this first version: one topic per source
+ * (its partition numbers are the {@code Origin} partitions and the checkpoint positions' keys); a
+ * partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
+ * timeout (use {@code WatermarkStrategy.withIdleness}); with {@link #resume()} nothing is committed
+ * to the group, not even after a checkpoint.
+ * <p>
  * A record whose key or value the deserializer cannot decode, whose value is {@code null} (a
  * tombstone), or whose key and value together are larger than {@link #maxRecordBytes(int)} becomes
  * a {@link DeadLetter} with the origin topic, partition and offset and the error (the raw bytes as

@@ -1,9 +1,12 @@
 package io.streamflow.reactive.kafka;
 
+import io.streamflow.reactive.CheckpointInfo;
+import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.WatermarkStrategy;
 import io.streamflow.reactive.kafka.internal.PollLoop;
 import io.streamflow.reactive.test.KafkaBroker;
@@ -25,11 +28,14 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.test.StepVerifier;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -391,5 +397,52 @@ class KafkaSourceTest {
             first.dispose();
             second.dispose();
         }
+    }
+
+    private static long position(StreamElement<?, ?> e) {
+        return e instanceof StreamRecord<?, ?> r ? r.origin().position()
+                : e instanceof DeadLetter<?, ?> d ? d.origin().position() : -1;
+    }
+
+    /** One run of a checkpointed pipeline over partition 0 of "checkpointed", up to offset {@code last}. */
+    private static List<DeadLetter<?, ?>> runCheckpointed(KafkaBroker broker, Path checkpoints, Path output, long last) {
+        List<DeadLetter<?, ?>> dead = new CopyOnWriteArrayList<>();
+        KafkaSource<String, String> source = KafkaSource.strings(props(broker, null)).assign("checkpointed", 0);
+        try (Checkpointing cp = Checkpointing.builder(checkpoints).interval(Duration.ZERO).open()) {
+            EventStream.of(cp.source("checkpointed",
+                            positions -> source.resume().apply(positions).takeUntil(e -> position(e) >= last),
+                            WatermarkStrategy.<String, String>forBoundedOutOfOrderness(Duration.ZERO)))
+                    .onDeadLetter(d -> d.doOnNext(dead::add))
+                    .elements()
+                    .as(cp.sink(StreamSinks.exactlyOnceFiles(output), (StreamRecord<String, String> r) -> r.value()))
+                    .block(Duration.ofSeconds(60));
+        }
+        return new ArrayList<>(dead);
+    }
+
+    @Test
+    void aCheckpointedPipelineKeepsTheOffsetsAndResumesAfterTheLastConsumedRecordOrDeadLetter(KafkaBroker broker,
+            @TempDir Path dir) throws Exception {
+        broker.createTopic("checkpointed", 1);
+        try (KafkaProducer<String, String> producer = producer(broker)) {
+            for (int i = 0; i < 10; i++) {
+                send(producer, new ProducerRecord<>("checkpointed", 0, 1_000L * i, "k", i == 5 ? null : "v" + i));
+            }
+        }
+        Path checkpoints = dir.resolve("checkpoints");
+        Path output = dir.resolve("out");
+        List<DeadLetter<?, ?>> first = runCheckpointed(broker, checkpoints, output, 5);
+        assertThat(first).singleElement().satisfies(d -> assertThat(d.origin().position()).isEqualTo(5));
+        List<CheckpointInfo> infos = Checkpointing.list(checkpoints);
+        assertThat(infos.get(infos.size() - 1).positions()).isEqualTo(Map.of("checkpointed", Map.of(0, 5L)));
+
+        assertThat(runCheckpointed(broker, checkpoints, output, 9)).as("the dead letter is not read again").isEmpty();
+        List<String> lines = new ArrayList<>();
+        try (java.util.stream.Stream<Path> parts = Files.list(output)) {
+            for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+                lines.addAll(Files.readAllLines(part, StandardCharsets.UTF_8));
+            }
+        }
+        assertThat(lines).containsExactly("v0", "v1", "v2", "v3", "v4", "v6", "v7", "v8", "v9");
     }
 }
