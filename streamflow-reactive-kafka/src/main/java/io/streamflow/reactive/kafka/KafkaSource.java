@@ -12,6 +12,8 @@ import reactor.core.publisher.Flux;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -35,9 +37,9 @@ import java.util.function.Function;
  * Partitions are delivered in turn, and after an assignment delivery waits until every assigned
  * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), so a
  * watermark assigner downstream knows all of them before the watermark moves. A partition with
- * no records does not hold the watermark back. Limits of this first version: one topic per source
- * (its partition numbers are the {@code Origin} partitions and the checkpoint positions' keys); a
- * partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
+ * no records does not hold the watermark back. The {@code Origin} partition of a record is its
+ * partition id, the Kafka partition number for the first topic (see {@link #topics(String...)}).
+ * Limits of this first version: no topic pattern; a partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
  * timeout (use {@code WatermarkStrategy.withIdleness}); with {@link #resume()} nothing is committed
  * to the group, not even after a checkpoint.
  * <p>
@@ -78,12 +80,14 @@ public final class KafkaSource<K, V> {
     /** Default {@link #alignTimeout(Duration)}. */
     public static final Duration DEFAULT_ALIGN_TIMEOUT = Duration.ofSeconds(10);
 
+    private static final int MAX_TOPICS = 1 << 15;
+
     private static final Set<String> OWNED = Set.of("key.deserializer", "value.deserializer", "enable.auto.commit");
 
     private final Map<String, Object> properties;
     private final Deserializer<K> keyDeserializer;
     private final Deserializer<V> valueDeserializer;
-    private final String topic;
+    private final List<String> topics;
     private final int[] partitions;
     private final int maxRecordBytes;
     private final int bufferPerPartition;
@@ -91,12 +95,12 @@ public final class KafkaSource<K, V> {
     private final Duration alignTimeout;
 
     private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
-                        Deserializer<V> valueDeserializer, String topic, int[] partitions, int maxRecordBytes,
+                        Deserializer<V> valueDeserializer, List<String> topics, int[] partitions, int maxRecordBytes,
                         int bufferPerPartition, Duration commitInterval, Duration alignTimeout) {
         this.properties = properties;
         this.keyDeserializer = keyDeserializer;
         this.valueDeserializer = valueDeserializer;
-        this.topic = topic;
+        this.topics = topics;
         this.partitions = partitions;
         this.maxRecordBytes = maxRecordBytes;
         this.bufferPerPartition = bufferPerPartition;
@@ -162,7 +166,8 @@ public final class KafkaSource<K, V> {
     /**
      * Subscribes to {@code topic} in the consumer group {@code group.id}: the group's members share
      * its partitions. Partitions without a committed offset (or a resume position) start at
-     * {@code auto.offset.reset}.
+     * {@code auto.offset.reset}. The same as {@link #topics(String...)} with one topic: the
+     * partition ids are the Kafka partition numbers.
      *
      * @param topic the topic
      * @return a copy reading {@code topic} in the group
@@ -170,15 +175,35 @@ public final class KafkaSource<K, V> {
      *                                  topic is blank
      */
     public KafkaSource<K, V> topic(String topic) {
-        Objects.requireNonNull(topic, "topic");
-        if (topic.isBlank()) {
-            throw new IllegalArgumentException("topic must not be blank");
+        return topics(topic);
+    }
+
+    /**
+     * Subscribes to these topics in the consumer group {@code group.id}. The partition id of a
+     * record (its {@code Origin.partition()}, by which watermarks are generated, keyed state is
+     * sharded and checkpoint positions are kept) is {@code index << 16 | partition}, where
+     * {@code index} is the topic's place in this list: so keep the order of the list across
+     * restarts of a checkpointed pipeline, and add topics at its end. The first topic's ids are
+     * its partition numbers. Topics may have at most 65,536 partitions.
+     *
+     * @param topics the topics, at least one, at most 32,768
+     * @return a copy reading the topics in the group
+     * @throws IllegalArgumentException if the consumer properties have no {@code group.id}, no topic
+     *                                  is given, one is blank or one is given twice
+     */
+    public KafkaSource<K, V> topics(String... topics) {
+        Objects.requireNonNull(topics, "topics");
+        List<String> list = List.of(topics);
+        if (list.isEmpty() || list.size() > MAX_TOPICS || list.stream().anyMatch(String::isBlank)
+                || new HashSet<>(list).size() != list.size()) {
+            throw new IllegalArgumentException("topics needs 1 to " + MAX_TOPICS
+                    + " distinct topics, none blank, got " + list);
         }
         if (properties.get("group.id") == null) {
-            throw new IllegalArgumentException("subscribing to topic '" + topic + "' needs group.id in the consumer "
+            throw new IllegalArgumentException("subscribing to " + list + " needs group.id in the consumer "
                     + "properties; without a group, use assign(topic, partitions...)");
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, null, maxRecordBytes,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, list, null, maxRecordBytes,
                 bufferPerPartition, commitInterval, alignTimeout);
     }
 
@@ -194,11 +219,11 @@ public final class KafkaSource<K, V> {
     public KafkaSource<K, V> assign(String topic, int... partitions) {
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(partitions, "partitions");
-        if (topic.isBlank() || partitions.length == 0 || Arrays.stream(partitions).anyMatch(p -> p < 0)) {
+        if (topic.isBlank() || partitions.length == 0 || Arrays.stream(partitions).anyMatch(p -> p < 0 || p > 0xFFFF)) {
             throw new IllegalArgumentException("assign needs a topic and at least one partition >= 0, got '" + topic
                     + "' " + Arrays.toString(partitions));
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, List.of(topic),
                 Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
                 alignTimeout);
     }
@@ -212,7 +237,7 @@ public final class KafkaSource<K, V> {
         if (bytes < 1) {
             throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, bytes,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, bytes,
                 bufferPerPartition, commitInterval, alignTimeout);
     }
 
@@ -225,7 +250,7 @@ public final class KafkaSource<K, V> {
         if (records < 1) {
             throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
                 records, commitInterval, alignTimeout);
     }
 
@@ -239,7 +264,7 @@ public final class KafkaSource<K, V> {
         if (interval.isNegative()) {
             throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
                 bufferPerPartition, interval, alignTimeout);
     }
 
@@ -260,7 +285,7 @@ public final class KafkaSource<K, V> {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topic, partitions, maxRecordBytes,
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
                 bufferPerPartition, commitInterval, timeout);
     }
 
@@ -279,7 +304,8 @@ public final class KafkaSource<K, V> {
     /**
      * The resume function of this source for
      * {@link io.streamflow.reactive.Checkpointing#source}: the positions are the last consumed
-     * offset per partition number, and each partition with a position starts at the next offset;
+     * offset per partition id (see {@link #topics(String...)}), and each partition with a position
+     * starts at the next offset;
      * partitions without one start at the group's committed offset or {@code auto.offset.reset}.
      * Nothing is committed to the group.
      *
@@ -295,7 +321,7 @@ public final class KafkaSource<K, V> {
     Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
         checkTopic();
         PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
-                topic, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter);
+                topics, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter);
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {
@@ -307,14 +333,14 @@ public final class KafkaSource<K, V> {
     }
 
     private void checkTopic() {
-        if (topic == null) {
+        if (topics == null) {
             throw new IllegalStateException("no topic: choose one with topic(name) or assign(name, partitions...)");
         }
     }
 
     @Override
     public String toString() {
-        return "KafkaSource{topic=" + topic + (partitions == null ? ", group=" + properties.get("group.id")
+        return "KafkaSource{topics=" + topics + (partitions == null ? ", group=" + properties.get("group.id")
                 : ", partitions=" + Arrays.toString(partitions)) + ", bufferPerPartition=" + bufferPerPartition
                 + ", maxRecordBytes=" + maxRecordBytes + '}';
     }

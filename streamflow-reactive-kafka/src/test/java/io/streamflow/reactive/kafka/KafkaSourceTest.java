@@ -352,7 +352,7 @@ class KafkaSourceTest {
         AtomicReference<PollLoop<String, String>> loop = new AtomicReference<>();
         Map<String, Object> wrong = new HashMap<>(broker.clientProperties("alice", "not-the-secret"));
         StepVerifier.create(KafkaSource.strings(wrong).assign("nowhere", 0).flux(null, loop::set))
-                .expectErrorSatisfies(t -> assertThat(t).hasMessageContaining("Kafka source on topic 'nowhere' failed")
+                .expectErrorSatisfies(t -> assertThat(t).hasMessageContaining("Kafka source on [nowhere] failed")
                         .hasCauseInstanceOf(AuthenticationException.class))
                 .verify(Duration.ofSeconds(30));
         await("poll thread ended", () -> !loop.get().thread().isAlive());
@@ -444,5 +444,30 @@ class KafkaSourceTest {
             }
         }
         assertThat(lines).containsExactly("v0", "v1", "v2", "v3", "v4", "v6", "v7", "v8", "v9");
+    }
+
+    @Test
+    void severalTopicsGetDistinctPartitionIdsThatTheResumePositionsUse(KafkaBroker broker) {
+        broker.createTopic("alpha", 1);
+        broker.createTopic("beta", 2);
+        try (KafkaProducer<String, String> producer = producer(broker)) {
+            for (int i = 0; i < 5; i++) {
+                send(producer, new ProducerRecord<>("alpha", 0, "a", "a0-" + i));
+                send(producer, new ProducerRecord<>("beta", 0, "b", "b0-" + i));
+                send(producer, new ProducerRecord<>("beta", 1, "c", "b1-" + i));
+            }
+        }
+        List<StreamElement<String, String>> read = KafkaSource.strings(props(broker, "several")).topics("alpha", "beta")
+                .resume().apply(Map.of(1 << 16 | 1, 2L)).take(12).collectList().block(Duration.ofSeconds(30));
+        Map<String, List<String>> byOrigin = new TreeMap<>();
+        for (StreamElement<String, String> e : read) {
+            StreamRecord<String, String> r = (StreamRecord<String, String>) e;
+            byOrigin.computeIfAbsent(r.origin().source() + "/" + r.origin().partition(), k -> new ArrayList<>())
+                    .add(r.origin().position() + ":" + r.value());
+        }
+        assertThat(byOrigin).isEqualTo(Map.of(
+                "alpha/0", List.of("0:a0-0", "1:a0-1", "2:a0-2", "3:a0-3", "4:a0-4"),
+                "beta/65536", List.of("0:b0-0", "1:b0-1", "2:b0-2", "3:b0-3", "4:b0-4"),
+                "beta/65537", List.of("3:b1-3", "4:b1-4")));
     }
 }

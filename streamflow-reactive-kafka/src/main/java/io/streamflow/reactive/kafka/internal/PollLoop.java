@@ -59,7 +59,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     /** The source configuration one subscription needs. */
     public record Settings<K, V>(Map<String, Object> consumerProperties, Deserializer<K> keyDeserializer,
-                                 Deserializer<V> valueDeserializer, String topic, int[] partitions,
+                                 Deserializer<V> valueDeserializer, List<String> topics, int[] partitions,
                                  int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
                                  Duration alignTimeout, Map<Integer, Long> resumeAfter) {
     }
@@ -112,7 +112,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     public PollLoop(Settings<K, V> settings, CoreSubscriber<? super StreamElement<K, V>> actual) {
         this.settings = settings;
         this.actual = actual;
-        this.operator = "kafka-source:" + settings.topic();
+        this.operator = "kafka-source:" + String.join(",", settings.topics());
         this.thread = new Thread(this, "streamflow-kafka-poll-" + THREADS.incrementAndGet());
         this.thread.setDaemon(true);
     }
@@ -133,13 +133,13 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             if (settings.partitions() != null) {
                 List<TopicPartition> tps = new ArrayList<>();
                 for (int p : settings.partitions()) {
-                    tps.add(new TopicPartition(settings.topic(), p));
+                    tps.add(new TopicPartition(settings.topics().get(0), p));
                 }
                 consumer.assign(tps);
                 seekToResumePositions(tps);
                 align(tps);
             } else {
-                consumer.subscribe(List.of(settings.topic()), new Rebalance());
+                consumer.subscribe(settings.topics(), new Rebalance());
             }
             lastCommitNanos = System.nanoTime();
             while (!cancelled) {
@@ -162,7 +162,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             }
         } catch (Throwable t) {
             if (!cancelled) {
-                error = new IllegalStateException("Kafka source on topic '" + settings.topic() + "' failed: " + t, t);
+                error = new IllegalStateException("Kafka source on " + settings.topics() + " failed: " + t, t);
                 done = true;
             }
         } finally {
@@ -173,7 +173,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     private void seekToResumePositions(Collection<TopicPartition> tps) {
         for (TopicPartition tp : tps) {
-            Long last = settings.resumeAfter() == null ? null : settings.resumeAfter().get(tp.partition());
+            Long last = settings.resumeAfter() == null ? null : settings.resumeAfter().get(id(tp.topic(), tp.partition()));
             if (last != null && last >= 0) {
                 consumer.seek(tp, last + 1);
             }
@@ -210,7 +210,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         boolean demand = requested.get() > 0;
         Set<Integer> now = new HashSet<>();
         for (TopicPartition tp : consumer.assignment()) {
-            now.add(tp.partition());
+            now.add(id(tp.topic(), tp.partition()));
             int n = buffer(tp).count.get();
             boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
             if (shouldPause && !paused.contains(tp)) {
@@ -244,7 +244,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     }
 
     private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r) {
-        Origin origin = Origin.of(r.topic(), r.partition(), r.offset());
+        Origin origin = Origin.of(r.topic(), id(r.topic(), r.partition()), r.offset());
         int size = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
         if (size > settings.maxRecordBytes()) {
             return new DeadLetter<>(null, origin, operator, new IllegalArgumentException("record " + origin
@@ -275,6 +275,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             }
         }
         return StreamRecord.of(key, value, r.timestamp(), headers, origin);
+    }
+
+    /** The partition id of a topic's partition: {@code index << 16 | partition}, index in the topic list. */
+    private int id(String topic, int partition) {
+        return settings.topics().indexOf(topic) << 16 | partition;
     }
 
     private boolean committing() {
@@ -464,16 +469,16 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         return buffers.values().stream().mapToInt(b -> b.count.get()).sum();
     }
 
-    /** @return the partition numbers paused at the moment */
+    /** @return the partition ids paused at the moment */
     public Set<Integer> pausedPartitions() {
         Set<Integer> out = new HashSet<>();
         for (TopicPartition tp : paused) {
-            out.add(tp.partition());
+            out.add(id(tp.topic(), tp.partition()));
         }
         return out;
     }
 
-    /** @return the partition numbers assigned to the consumer, as of its last poll */
+    /** @return the partition ids assigned to the consumer, as of its last poll */
     public Set<Integer> assignedPartitions() {
         return assigned;
     }
