@@ -2,6 +2,8 @@ package io.streamflow.reactive.kafka;
 
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.OutboxSink;
+import io.streamflow.reactive.kafka.internal.CheckpointCommits;
 import io.streamflow.reactive.kafka.internal.PollLoop;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -9,6 +11,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -40,8 +44,7 @@ import java.util.function.Function;
  * no records does not hold the watermark back. The {@code Origin} partition of a record is its
  * partition id, the Kafka partition number for the first topic (see {@link #topics(String...)}).
  * Limits of this first version: no topic pattern; a partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
- * timeout (use {@code WatermarkStrategy.withIdleness}); with {@link #resume()} nothing is committed
- * to the group, not even after a checkpoint.
+ * timeout (use {@code WatermarkStrategy.withIdleness}).
  * <p>
  * A record whose key or value the deserializer cannot decode, whose value is {@code null} (a
  * tombstone), or whose key and value together are larger than {@link #maxRecordBytes(int)} becomes
@@ -60,8 +63,9 @@ import java.util.function.Function;
  * Offsets: {@link #flux()} commits the offsets of the elements it handed downstream to the group
  * every {@link #commitInterval(Duration)}, when partitions are revoked and on cancel; a record is
  * handed over when {@code onNext} returned, so the guarantee is at-least-once for pipelines that
- * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines
- * and commits nothing: the checkpoint holds the positions.
+ * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines:
+ * the checkpoint holds the positions, and the group gets them only after a checkpoint, through
+ * {@link #committingOffsets(String, OutboxSink)}.
  * <p>
  * An immutable configuration: each setter returns a copy.
  *
@@ -93,10 +97,13 @@ public final class KafkaSource<K, V> {
     private final int bufferPerPartition;
     private final Duration commitInterval;
     private final Duration alignTimeout;
+    /** Shared by a source and its copies: their live subscriptions, for {@link #committingOffsets}. */
+    private final CheckpointCommits checkpointCommits;
 
     private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
                         Deserializer<V> valueDeserializer, List<String> topics, int[] partitions, int maxRecordBytes,
-                        int bufferPerPartition, Duration commitInterval, Duration alignTimeout) {
+                        int bufferPerPartition, Duration commitInterval, Duration alignTimeout,
+                        CheckpointCommits checkpointCommits) {
         this.properties = properties;
         this.keyDeserializer = keyDeserializer;
         this.valueDeserializer = valueDeserializer;
@@ -106,6 +113,7 @@ public final class KafkaSource<K, V> {
         this.bufferPerPartition = bufferPerPartition;
         this.commitInterval = commitInterval;
         this.alignTimeout = alignTimeout;
+        this.checkpointCommits = checkpointCommits;
     }
 
     /**
@@ -138,7 +146,7 @@ public final class KafkaSource<K, V> {
         props.put("enable.auto.commit", "false");
         return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDeserializer, null, null,
                 DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL,
-                DEFAULT_ALIGN_TIMEOUT);
+                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits());
     }
 
     /**
@@ -204,7 +212,7 @@ public final class KafkaSource<K, V> {
                     + "properties; without a group, use assign(topic, partitions...)");
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, list, null, maxRecordBytes,
-                bufferPerPartition, commitInterval, alignTimeout);
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
     }
 
     /**
@@ -225,7 +233,7 @@ public final class KafkaSource<K, V> {
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, List.of(topic),
                 Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
-                alignTimeout);
+                alignTimeout, checkpointCommits);
     }
 
     /**
@@ -238,7 +246,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, bytes,
-                bufferPerPartition, commitInterval, alignTimeout);
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
     }
 
     /**
@@ -251,7 +259,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                records, commitInterval, alignTimeout);
+                records, commitInterval, alignTimeout, checkpointCommits);
     }
 
     /**
@@ -265,7 +273,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                bufferPerPartition, interval, alignTimeout);
+                bufferPerPartition, interval, alignTimeout, checkpointCommits);
     }
 
     /**
@@ -286,7 +294,7 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                bufferPerPartition, commitInterval, timeout);
+                bufferPerPartition, commitInterval, timeout, checkpointCommits);
     }
 
     /**
@@ -307,7 +315,7 @@ public final class KafkaSource<K, V> {
      * offset per partition id (see {@link #topics(String...)}), and each partition with a position
      * starts at the next offset;
      * partitions without one start at the group's committed offset or {@code auto.offset.reset}.
-     * Nothing is committed to the group.
+     * Offsets reach the group only through {@link #committingOffsets(String, OutboxSink)}.
      *
      * @return the resume function
      * @throws IllegalStateException if no topic was chosen
@@ -317,11 +325,55 @@ public final class KafkaSource<K, V> {
         return positions -> flux(Map.copyOf(positions), p -> { });
     }
 
+    /**
+     * The sink {@code sink}, which after delivering each checkpoint's output also commits that
+     * checkpoint's positions of the source named {@code sourceName} (each offset + 1) to the
+     * consumer group, for lag tools: use it in the {@link io.streamflow.reactive.Checkpointing#sink}
+     * of a pipeline whose {@link io.streamflow.reactive.Checkpointing#source} named
+     * {@code sourceName} reads {@link #resume()} of this source (or of a copy of it). Each live
+     * subscription commits the positions of the partitions assigned to it, on its poll thread, so
+     * the group never holds an offset ahead of a durable checkpoint; a checkpoint delivered when
+     * no subscription is live is not committed (the next one is). The checkpoint, not the group,
+     * stays what a restart resumes from.
+     *
+     * @param <T>        what the sink's outbox keeps per record
+     * @param sourceName the name the pipeline gives this source in {@code Checkpointing.source}
+     * @param sink       the sink that delivers the output
+     * @return a sink delivering to {@code sink}, then committing the positions
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public <T> OutboxSink<T> committingOffsets(String sourceName, OutboxSink<T> sink) {
+        Objects.requireNonNull(sourceName, "sourceName");
+        Objects.requireNonNull(sink, "sink");
+        CheckpointCommits commits = checkpointCommits;
+        return new OutboxSink<>() {
+            @Override
+            public void deliver(long checkpointId, List<T> records) throws IOException {
+                sink.deliver(checkpointId, records);
+            }
+
+            @Override
+            public void deliver(Delivery delivery, List<T> records) throws IOException {
+                sink.deliver(delivery, records);
+                Map<Integer, Long> positions = delivery.positions().get(sourceName);
+                if (positions != null) {
+                    commits.committed(positions);
+                }
+            }
+
+            @Override
+            public Optional<List<Delivery>> deliveries() throws IOException {
+                return sink.deliveries();
+            }
+        };
+    }
+
     /** The elements, with a hook that sees each subscription's poll loop (for tests). */
     Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
         checkTopic();
         PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
-                topics, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter);
+                topics, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter,
+                resumeAfter == null ? null : checkpointCommits);
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {

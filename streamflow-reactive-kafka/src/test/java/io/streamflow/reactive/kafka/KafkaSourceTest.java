@@ -470,4 +470,60 @@ class KafkaSourceTest {
                 "beta/65536", List.of("0:b0-0", "1:b0-1", "2:b0-2", "3:b0-3", "4:b0-4"),
                 "beta/65537", List.of("3:b1-3", "4:b1-4")));
     }
+
+    @Test
+    void aCheckpointedPipelineCommitsToTheGroupOnlyTheOffsetsOfDeliveredCheckpoints(KafkaBroker broker,
+            @TempDir Path dir) throws Exception {
+        broker.createTopic("lagged", 1);
+        try (KafkaProducer<String, String> producer = producer(broker)) {
+            for (int i = 0; i < 10; i++) {
+                send(producer, new ProducerRecord<>("lagged", 0, 1_000L * i, "k", "v" + i));
+            }
+        }
+        KafkaSource<String, String> source = KafkaSource.strings(props(broker, "lag-watch")).topic("lagged");
+        List<Map<Integer, Long>> deliveries = new CopyOnWriteArrayList<>();
+        io.streamflow.reactive.OutboxSink<String> committing = source.committingOffsets("lagged",
+                StreamSinks.exactlyOnceFiles(dir.resolve("out")));
+        io.streamflow.reactive.OutboxSink<String> watched = new io.streamflow.reactive.OutboxSink<>() {
+            @Override
+            public void deliver(long checkpointId, List<String> records) {
+                throw new AssertionError("the pipeline calls deliver(Delivery, records)");
+            }
+
+            @Override
+            public void deliver(Delivery delivery, List<String> records) throws java.io.IOException {
+                committing.deliver(delivery, records);
+                deliveries.add(delivery.positions().get("lagged"));
+            }
+
+            @Override
+            public java.util.Optional<List<Delivery>> deliveries() throws java.io.IOException {
+                return committing.deliveries();
+            }
+        };
+        TopicPartition lagged = new TopicPartition("lagged", 0);
+        try (Checkpointing cp = Checkpointing.builder(dir.resolve("checkpoints")).interval(Duration.ZERO).open();
+             KafkaConsumer<String, String> check = new KafkaConsumer<>(props(broker, "lag-watch"),
+                     new StringDeserializer(), new StringDeserializer())) {
+            reactor.core.Disposable pipeline = EventStream.of(cp.source("lagged",
+                            positions -> source.resume().apply(positions).doOnNext(e -> {
+                                if (position(e) == 6) {
+                                    cp.checkpointNow().subscribe();
+                                }
+                            }),
+                            WatermarkStrategy.<String, String>forBoundedOutOfOrderness(Duration.ZERO)))
+                    .elements()
+                    .as(cp.sink(watched, (StreamRecord<String, String> r) -> r.value()))
+                    .subscribe();
+            await("a checkpoint delivered", () -> !deliveries.isEmpty());
+            // cancelled, without a final checkpoint: the group gets the delivered checkpoint's
+            // offsets, not those of the records consumed after it
+            pipeline.dispose();
+            await("the group's offset committed", () -> check.committed(Set.of(lagged)).get(lagged) != null);
+            assertThat(deliveries).singleElement().satisfies(p -> assertThat(p).containsOnlyKeys(0));
+            long checkpointed = deliveries.get(0).get(0);
+            assertThat(checkpointed).isBetween(5L, 9L);
+            assertThat(check.committed(Set.of(lagged)).get(lagged).offset()).isEqualTo(checkpointed + 1);
+        }
+    }
 }

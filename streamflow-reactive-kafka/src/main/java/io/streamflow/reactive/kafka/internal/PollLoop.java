@@ -61,7 +61,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     public record Settings<K, V>(Map<String, Object> consumerProperties, Deserializer<K> keyDeserializer,
                                  Deserializer<V> valueDeserializer, List<String> topics, int[] partitions,
                                  int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
-                                 Duration alignTimeout, Map<Integer, Long> resumeAfter) {
+                                 Duration alignTimeout, Map<Integer, Long> resumeAfter,
+                                 CheckpointCommits checkpointCommits) {
     }
 
     private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
@@ -85,6 +86,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicInteger maxBuffered = new AtomicInteger();
     private final Set<TopicPartition> paused = ConcurrentHashMap.newKeySet();
+    /** Positions of delivered checkpoints, to commit to the group on the poll thread. */
+    private final ConcurrentLinkedQueue<Map<Integer, Long>> checkpointCommits = new ConcurrentLinkedQueue<>();
 
     private volatile boolean cancelled;
     private volatile boolean done;
@@ -101,6 +104,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     private long lastCommitNanos;
     private final Set<TopicPartition> awaitingFirst = new HashSet<>();
+    /** The offsets of the latest delivered checkpoint, per assigned partition. */
+    private final Map<TopicPartition, OffsetAndMetadata> checkpointed = new HashMap<>();
     private long alignDeadlineNanos;
 
     /**
@@ -142,6 +147,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 consumer.subscribe(settings.topics(), new Rebalance());
             }
             lastCommitNanos = System.nanoTime();
+            if (settings.checkpointCommits() != null) {
+                settings.checkpointCommits().add(this);
+            }
             while (!cancelled) {
                 Duration timeout = updatePauses() ? POLL_WHILE_PAUSED : POLL;
                 ConsumerRecords<byte[], byte[]> records;
@@ -159,6 +167,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 }
                 drain();
                 commitIfDue(false);
+                commitCheckpoints(false);
             }
         } catch (Throwable t) {
             if (!cancelled) {
@@ -318,7 +327,48 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         return offsets;
     }
 
+    /**
+     * Commits the positions of the checkpoints delivered since the last call, for the assigned
+     * partitions; on close ({@code sync}) those of the latest delivered checkpoint again and
+     * synchronously, so that an asynchronous commit still in flight is not lost.
+     */
+    private void commitCheckpoints(boolean sync) {
+        boolean fresh = false;
+        for (Map<Integer, Long> positions = checkpointCommits.poll(); positions != null;
+             positions = checkpointCommits.poll()) {
+            for (TopicPartition tp : consumer.assignment()) {
+                Long last = positions.get(id(tp.topic(), tp.partition()));
+                if (last != null && last >= 0) {
+                    checkpointed.put(tp, new OffsetAndMetadata(last + 1));
+                    fresh = true;
+                }
+            }
+        }
+        checkpointed.keySet().retainAll(consumer.assignment());
+        if (checkpointed.isEmpty() || settings.consumerProperties().get("group.id") == null) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(new HashMap<>(checkpointed));
+        } else if (fresh) {
+            consumer.commitAsync(new HashMap<>(checkpointed), null);
+        }
+    }
+
+    /**
+     * A checkpoint holding {@code positions} was delivered: its positions of this consumer's
+     * partitions are committed to the group on the poll thread. Any thread.
+     *
+     * @param positions partition id → last consumed offset
+     */
+    void commitCheckpoint(Map<Integer, Long> positions) {
+        checkpointCommits.offer(positions);
+    }
+
     private void close() {
+        if (settings.checkpointCommits() != null) {
+            settings.checkpointCommits().remove(this);
+        }
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c == null) {
             closed = true;
@@ -327,6 +377,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         try {
             if (error == null) {
                 commitIfDue(true);
+                commitCheckpoints(true);
             }
         } catch (RuntimeException ignored) {
             // the group may be gone; at-least-once: the records are read again
