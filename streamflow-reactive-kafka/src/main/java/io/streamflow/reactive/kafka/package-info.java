@@ -6,6 +6,9 @@
  * Kafka exactly once: each checkpoint's output is one Kafka transaction, which also writes that
  * checkpoint's {@link io.streamflow.reactive.OutboxSink.Delivery} record, so a restart knows for
  * certain what was delivered. {@link io.streamflow.reactive.kafka.KafkaRecord} is a record to
- * produce. Packages named {@code internal} are implementation, not API.
+ * produce. {@link io.streamflow.reactive.kafka.KafkaSource} reads topics as a {@code Flux} of
+ * records whose origin is topic, partition and offset, on a dedicated poll thread per consumer that
+ * pauses partitions without demand or buffer room; its resume function keeps the offsets in a
+ * pipeline's checkpoints. Packages named {@code internal} are implementation, not API.
  */
 package io.streamflow.reactive.kafka;

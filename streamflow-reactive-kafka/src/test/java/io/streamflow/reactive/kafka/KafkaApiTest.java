@@ -16,16 +16,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Kafka module's public API names no Kafka client type except the user's own
- * {@code Serializer}, and no implementation type of ours.
+ * {@code Serializer} and {@code Deserializer}, and no implementation type of ours.
  */
 class KafkaApiTest {
 
-    private static final Set<String> ALLOWED = Set.of("org.apache.kafka.common.serialization.Serializer");
+    private static final Set<String> ALLOWED = Set.of("org.apache.kafka.common.serialization.Serializer",
+            "org.apache.kafka.common.serialization.Deserializer");
 
     @Test
-    void publicSignaturesNameOnlyTheUsersSerializersOfTheKafkaClient() {
+    void publicSignaturesNameOnlyTheUsersSerializersAndDeserializersOfTheKafkaClient() {
         Set<String> problems = new TreeSet<>();
-        for (Class<?> c : List.of(KafkaSink.class, KafkaRecord.class)) {
+        for (Class<?> c : List.of(KafkaSink.class, KafkaRecord.class, KafkaSource.class)) {
             for (Method m : c.getDeclaredMethods()) {
                 if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()) {
                     continue;

@@ -1,0 +1,399 @@
+package io.streamflow.reactive.kafka;
+
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.OutboxSink;
+import io.streamflow.reactive.kafka.internal.CheckpointCommits;
+import io.streamflow.reactive.kafka.internal.PollLoop;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Records of one Kafka topic as a {@link Flux} of {@link StreamElement}s, with demand as
+ * backpressure:
+ * <pre>{@code
+ * KafkaSource<String, String> clicks = KafkaSource.strings(Map.of("bootstrap.servers", servers,
+ *         "group.id", "click-counter")).topic("clicks");
+ * EventStream.from(clicks.flux(), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(5)));
+ * }</pre>
+ * Each record's event time is its Kafka timestamp (give it another one with
+ * {@code WatermarkStrategy.withTimestampAssigner}); its {@link io.streamflow.reactive.Origin} is the
+ * topic, the partition and the offset, so watermarks are generated per Kafka partition; its
+ * headers are carried, decoded as UTF-8 (for a header name that occurs more than once, the last
+ * value).
+ * <p>
+ * Partitions are delivered in turn, and after an assignment delivery waits until every assigned
+ * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), so a
+ * watermark assigner downstream knows all of them before the watermark moves. A partition with
+ * no records does not hold the watermark back. The {@code Origin} partition of a record is its
+ * partition id, the Kafka partition number for the first topic (see {@link #topics(String...)}).
+ * Limits of this first version: no topic pattern; a partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
+ * timeout (use {@code WatermarkStrategy.withIdleness}).
+ * <p>
+ * A record whose key or value the deserializer cannot decode, whose value is {@code null} (a
+ * tombstone), or whose key and value together are larger than {@link #maxRecordBytes(int)} becomes
+ * a {@link DeadLetter} with the origin topic, partition and offset and the error (the raw bytes as
+ * its input when a deserializer failed), and the source goes on.
+ * <p>
+ * Each subscription has its own consumer owned by a dedicated thread
+ * ({@code streamflow-kafka-poll-<n>}), which also calls {@code onNext}. A partition whose buffer
+ * is full, or that has records buffered while there is no demand, is paused and resumed when the
+ * subscriber has taken them; the thread keeps polling meanwhile, so the member stays in its
+ * group. A partition's buffer holds at most {@code bufferPerPartition + max.poll.records - 1}
+ * records. The source never completes; cancelling closes the consumer on its thread (after
+ * committing, see below) and drops the buffered records. A consumer error (for example a failed
+ * authentication or an unknown topic in an assignment) fails the {@code Flux}.
+ * <p>
+ * Offsets: {@link #flux()} commits the offsets of the elements it handed downstream to the group
+ * every {@link #commitInterval(Duration)}, when partitions are revoked and on cancel; a record is
+ * handed over when {@code onNext} returned, so the guarantee is at-least-once for pipelines that
+ * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines:
+ * the checkpoint holds the positions, and the group gets them only after a checkpoint, through
+ * {@link #committingOffsets(String, OutboxSink)}.
+ * <p>
+ * An immutable configuration: each setter returns a copy.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class KafkaSource<K, V> {
+
+    /** Default {@link #bufferPerPartition(int)}: records buffered per partition before it is paused. */
+    public static final int DEFAULT_BUFFER_PER_PARTITION = 512;
+    /** Default {@link #maxRecordBytes(int)}: 1 MiB of key and value. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+    /** Default {@link #commitInterval(Duration)}. */
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(5);
+
+    /** Default {@link #alignTimeout(Duration)}. */
+    public static final Duration DEFAULT_ALIGN_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final int MAX_TOPICS = 1 << 15;
+
+    private static final Set<String> OWNED = Set.of("key.deserializer", "value.deserializer", "enable.auto.commit");
+
+    private final Map<String, Object> properties;
+    private final Deserializer<K> keyDeserializer;
+    private final Deserializer<V> valueDeserializer;
+    private final List<String> topics;
+    private final int[] partitions;
+    private final int maxRecordBytes;
+    private final int bufferPerPartition;
+    private final Duration commitInterval;
+    private final Duration alignTimeout;
+    /** Shared by a source and its copies: their live subscriptions, for {@link #committingOffsets}. */
+    private final CheckpointCommits checkpointCommits;
+
+    private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
+                        Deserializer<V> valueDeserializer, List<String> topics, int[] partitions, int maxRecordBytes,
+                        int bufferPerPartition, Duration commitInterval, Duration alignTimeout,
+                        CheckpointCommits checkpointCommits) {
+        this.properties = properties;
+        this.keyDeserializer = keyDeserializer;
+        this.valueDeserializer = valueDeserializer;
+        this.topics = topics;
+        this.partitions = partitions;
+        this.maxRecordBytes = maxRecordBytes;
+        this.bufferPerPartition = bufferPerPartition;
+        this.commitInterval = commitInterval;
+        this.alignTimeout = alignTimeout;
+        this.checkpointCommits = checkpointCommits;
+    }
+
+    /**
+     * A source with the consumer {@code consumerProperties} (at least {@code bootstrap.servers}; a
+     * {@code group.id} to subscribe with {@link #topic(String)}; security and fetch settings pass
+     * through as they are) and the user's deserializers, called on the poll thread. Nothing
+     * connects before a subscription.
+     *
+     * @param <K>                 key type
+     * @param <V>                 value type
+     * @param consumerProperties  Kafka consumer properties; {@code key.deserializer},
+     *                            {@code value.deserializer} and {@code enable.auto.commit} are set
+     *                            by the source (auto-commit off)
+     * @param keyDeserializer     decodes keys (a {@code null} key stays {@code null})
+     * @param valueDeserializer   decodes values
+     * @return the source; choose the topic with {@link #topic(String)} or {@link #assign(String, int...)}
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static <K, V> KafkaSource<K, V> create(Map<String, ?> consumerProperties, Deserializer<K> keyDeserializer,
+                                                  Deserializer<V> valueDeserializer) {
+        Objects.requireNonNull(consumerProperties, "consumerProperties");
+        Objects.requireNonNull(keyDeserializer, "keyDeserializer");
+        Objects.requireNonNull(valueDeserializer, "valueDeserializer");
+        if (!consumerProperties.containsKey("bootstrap.servers")) {
+            throw new IllegalArgumentException("consumer properties need bootstrap.servers, got "
+                    + consumerProperties.keySet());
+        }
+        Map<String, Object> props = new HashMap<>(consumerProperties);
+        OWNED.forEach(props::remove);
+        props.put("enable.auto.commit", "false");
+        return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDeserializer, null, null,
+                DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL,
+                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits());
+    }
+
+    /**
+     * As {@link #create}, with keys and values decoded as UTF-8 text.
+     *
+     * @param consumerProperties Kafka consumer properties, see {@link #create}
+     * @return the source
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static KafkaSource<String, String> strings(Map<String, ?> consumerProperties) {
+        return create(consumerProperties, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /**
+     * As {@link #create}, with keys and values as the bytes in Kafka.
+     *
+     * @param consumerProperties Kafka consumer properties, see {@link #create}
+     * @return the source
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static KafkaSource<byte[], byte[]> bytes(Map<String, ?> consumerProperties) {
+        return create(consumerProperties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * Subscribes to {@code topic} in the consumer group {@code group.id}: the group's members share
+     * its partitions. Partitions without a committed offset (or a resume position) start at
+     * {@code auto.offset.reset}. The same as {@link #topics(String...)} with one topic: the
+     * partition ids are the Kafka partition numbers.
+     *
+     * @param topic the topic
+     * @return a copy reading {@code topic} in the group
+     * @throws IllegalArgumentException if the consumer properties have no {@code group.id} or the
+     *                                  topic is blank
+     */
+    public KafkaSource<K, V> topic(String topic) {
+        return topics(topic);
+    }
+
+    /**
+     * Subscribes to these topics in the consumer group {@code group.id}. The partition id of a
+     * record (its {@code Origin.partition()}, by which watermarks are generated, keyed state is
+     * sharded and checkpoint positions are kept) is {@code index << 16 | partition}, where
+     * {@code index} is the topic's place in this list: so keep the order of the list across
+     * restarts of a checkpointed pipeline, and add topics at its end. The first topic's ids are
+     * its partition numbers. Topics may have at most 65,536 partitions.
+     *
+     * @param topics the topics, at least one, at most 32,768
+     * @return a copy reading the topics in the group
+     * @throws IllegalArgumentException if the consumer properties have no {@code group.id}, no topic
+     *                                  is given, one is blank or one is given twice
+     */
+    public KafkaSource<K, V> topics(String... topics) {
+        Objects.requireNonNull(topics, "topics");
+        List<String> list = List.of(topics);
+        if (list.isEmpty() || list.size() > MAX_TOPICS || list.stream().anyMatch(String::isBlank)
+                || new HashSet<>(list).size() != list.size()) {
+            throw new IllegalArgumentException("topics needs 1 to " + MAX_TOPICS
+                    + " distinct topics, none blank, got " + list);
+        }
+        if (properties.get("group.id") == null) {
+            throw new IllegalArgumentException("subscribing to " + list + " needs group.id in the consumer "
+                    + "properties; without a group, use assign(topic, partitions...)");
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, list, null, maxRecordBytes,
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
+    }
+
+    /**
+     * Reads the given partitions of {@code topic}, without group subscription (offsets are still
+     * committed when {@code group.id} is set).
+     *
+     * @param topic      the topic
+     * @param partitions its partitions to read, at least one, none negative
+     * @return a copy reading those partitions
+     * @throws IllegalArgumentException if the topic is blank or no partition is given or one is negative
+     */
+    public KafkaSource<K, V> assign(String topic, int... partitions) {
+        Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(partitions, "partitions");
+        if (topic.isBlank() || partitions.length == 0 || Arrays.stream(partitions).anyMatch(p -> p < 0 || p > 0xFFFF)) {
+            throw new IllegalArgumentException("assign needs a topic and at least one partition >= 0, got '" + topic
+                    + "' " + Arrays.toString(partitions));
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, List.of(topic),
+                Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
+                alignTimeout, checkpointCommits);
+    }
+
+    /**
+     * @param bytes the largest key plus value size of a record; larger ones become dead letters
+     * @return a copy with that limit
+     * @throws IllegalArgumentException if {@code bytes < 1}
+     */
+    public KafkaSource<K, V> maxRecordBytes(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, bytes,
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
+    }
+
+    /**
+     * @param records how many fetched records one partition buffers before it is paused
+     * @return a copy with that buffer size
+     * @throws IllegalArgumentException if {@code records < 1}
+     */
+    public KafkaSource<K, V> bufferPerPartition(int records) {
+        if (records < 1) {
+            throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
+                records, commitInterval, alignTimeout, checkpointCommits);
+    }
+
+    /**
+     * @param interval how often {@link #flux()} commits the offsets of delivered elements to the group
+     * @return a copy with that interval
+     * @throws IllegalArgumentException if {@code interval} is negative
+     */
+    public KafkaSource<K, V> commitInterval(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
+                bufferPerPartition, interval, alignTimeout, checkpointCommits);
+    }
+
+    /**
+     * After partitions are assigned (at the start, and after each rebalance), delivery waits until
+     * every newly assigned partition that has records has fetched its first one, but at most
+     * {@code timeout}; then the partitions' records are delivered in turn. A watermark assigner
+     * downstream learns of a partition from its first record: without this wait, a partition
+     * whose first fetch came late would find the watermark moved on by the others, and its records
+     * late.
+     *
+     * @param timeout the longest wait; {@link Duration#ZERO} delivers at once
+     * @return a copy with that timeout
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public KafkaSource<K, V> alignTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
+                bufferPerPartition, commitInterval, timeout, checkpointCommits);
+    }
+
+    /**
+     * The records and dead letters, from the committed offsets of the group (or
+     * {@code auto.offset.reset}), committing delivered offsets to the group (see the class
+     * description). Each subscription opens its own consumer.
+     *
+     * @return the elements; never completes
+     * @throws IllegalStateException if no topic was chosen
+     */
+    public Flux<StreamElement<K, V>> flux() {
+        return flux(null, p -> { });
+    }
+
+    /**
+     * The resume function of this source for
+     * {@link io.streamflow.reactive.Checkpointing#source}: the positions are the last consumed
+     * offset per partition id (see {@link #topics(String...)}), and each partition with a position
+     * starts at the next offset;
+     * partitions without one start at the group's committed offset or {@code auto.offset.reset}.
+     * Offsets reach the group only through {@link #committingOffsets(String, OutboxSink)}.
+     *
+     * @return the resume function
+     * @throws IllegalStateException if no topic was chosen
+     */
+    public Function<Map<Integer, Long>, Flux<StreamElement<K, V>>> resume() {
+        checkTopic();
+        return positions -> flux(Map.copyOf(positions), p -> { });
+    }
+
+    /**
+     * The sink {@code sink}, which after delivering each checkpoint's output also commits that
+     * checkpoint's positions of the source named {@code sourceName} (each offset + 1) to the
+     * consumer group, for lag tools: use it in the {@link io.streamflow.reactive.Checkpointing#sink}
+     * of a pipeline whose {@link io.streamflow.reactive.Checkpointing#source} named
+     * {@code sourceName} reads {@link #resume()} of this source (or of a copy of it). Each live
+     * subscription commits the positions of the partitions assigned to it, on its poll thread, so
+     * the group never holds an offset ahead of a durable checkpoint; a checkpoint delivered when
+     * no subscription is live is not committed (the next one is). The checkpoint, not the group,
+     * stays what a restart resumes from.
+     *
+     * @param <T>        what the sink's outbox keeps per record
+     * @param sourceName the name the pipeline gives this source in {@code Checkpointing.source}
+     * @param sink       the sink that delivers the output
+     * @return a sink delivering to {@code sink}, then committing the positions
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public <T> OutboxSink<T> committingOffsets(String sourceName, OutboxSink<T> sink) {
+        Objects.requireNonNull(sourceName, "sourceName");
+        Objects.requireNonNull(sink, "sink");
+        CheckpointCommits commits = checkpointCommits;
+        return new OutboxSink<>() {
+            @Override
+            public void deliver(long checkpointId, List<T> records) throws IOException {
+                sink.deliver(checkpointId, records);
+            }
+
+            @Override
+            public void deliver(Delivery delivery, List<T> records) throws IOException {
+                sink.deliver(delivery, records);
+                Map<Integer, Long> positions = delivery.positions().get(sourceName);
+                if (positions != null) {
+                    commits.committed(positions);
+                }
+            }
+
+            @Override
+            public Optional<List<Delivery>> deliveries() throws IOException {
+                return sink.deliveries();
+            }
+        };
+    }
+
+    /** The elements, with a hook that sees each subscription's poll loop (for tests). */
+    Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
+        checkTopic();
+        PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
+                topics, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter,
+                resumeAfter == null ? null : checkpointCommits);
+        return new Flux<>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {
+                PollLoop<K, V> loop = new PollLoop<>(settings, actual);
+                onSubscribe.accept(loop);
+                loop.start();
+            }
+        };
+    }
+
+    private void checkTopic() {
+        if (topics == null) {
+            throw new IllegalStateException("no topic: choose one with topic(name) or assign(name, partitions...)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaSource{topics=" + topics + (partitions == null ? ", group=" + properties.get("group.id")
+                : ", partitions=" + Arrays.toString(partitions)) + ", bufferPerPartition=" + bufferPerPartition
+                + ", maxRecordBytes=" + maxRecordBytes + '}';
+    }
+}

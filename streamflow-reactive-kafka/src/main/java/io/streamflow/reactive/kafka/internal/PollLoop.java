@@ -1,0 +1,546 @@
+package io.streamflow.reactive.kafka.internal;
+
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.Origin;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamRecord;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Operators;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One subscription to a Kafka source: a dedicated thread that owns the {@link KafkaConsumer} and a
+ * drain loop that hands its records downstream as requested.
+ * <p>
+ * The poll thread is the only one that touches the consumer. Other threads only change
+ * {@link #requested}, set {@link #cancelled} and drain the buffer. Before every poll the thread
+ * pauses each partition whose buffer holds {@code bufferPerPartition} records or more, or holds
+ * records while there is no demand, and resumes the others; it keeps polling while partitions are
+ * paused, so the member stays in its group. A partition's buffer holds at most
+ * {@code bufferPerPartition + max.poll.records - 1} records.
+ * <p>
+ * Records are read as bytes and decoded here, so an undecodable key or value, a {@code null} value
+ * or a record larger than the limit becomes a {@link DeadLetter} at its offset instead of failing
+ * the poll. Without resume positions (no checkpoint), the offsets of delivered elements are
+ * committed to the group every commit interval, on revocation and on close: at-least-once.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class PollLoop<K, V> implements Subscription, Runnable {
+
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration POLL_WHILE_PAUSED = Duration.ofMillis(20);
+
+    /** The source configuration one subscription needs. */
+    public record Settings<K, V>(Map<String, Object> consumerProperties, Deserializer<K> keyDeserializer,
+                                 Deserializer<V> valueDeserializer, List<String> topics, int[] partitions,
+                                 int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
+                                 Duration alignTimeout, Map<Integer, Long> resumeAfter,
+                                 CheckpointCommits checkpointCommits) {
+    }
+
+    private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
+    }
+
+    /** One partition's fetched, not yet delivered elements, in offset order. */
+    private static final class PartitionBuffer {
+        final ConcurrentLinkedQueue<Buffered> queue = new ConcurrentLinkedQueue<>();
+        final AtomicInteger count = new AtomicInteger();
+    }
+
+    private final Settings<K, V> settings;
+    private final CoreSubscriber<? super StreamElement<K, V>> actual;
+    private final String operator;
+    private final Thread thread;
+
+    private final Map<TopicPartition, PartitionBuffer> buffers = new ConcurrentHashMap<>();
+    /** Offset of the last element of each partition that was handed downstream. */
+    private final Map<TopicPartition, Long> delivered = new ConcurrentHashMap<>();
+    private final AtomicLong requested = new AtomicLong();
+    private final AtomicInteger wip = new AtomicInteger();
+    private final AtomicInteger maxBuffered = new AtomicInteger();
+    private final Set<TopicPartition> paused = ConcurrentHashMap.newKeySet();
+    /** Positions of delivered checkpoints, to commit to the group on the poll thread. */
+    private final ConcurrentLinkedQueue<Map<Integer, Long>> checkpointCommits = new ConcurrentLinkedQueue<>();
+
+    private volatile boolean cancelled;
+    private volatile boolean done;
+    private volatile Throwable error;
+    private volatile boolean closed;
+    private volatile Set<Integer> assigned = Set.of();
+    /** Delivery held back until newly assigned partitions with records have fetched their first. */
+    private volatile boolean gated;
+    /** Drain only: the partition to take the next element from, round robin. */
+    private int nextPartition;
+
+    // poll thread only
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
+    private long lastCommitNanos;
+    private final Set<TopicPartition> awaitingFirst = new HashSet<>();
+    /** The offsets of the latest delivered checkpoint, per assigned partition. */
+    private final Map<TopicPartition, OffsetAndMetadata> checkpointed = new HashMap<>();
+    private long alignDeadlineNanos;
+
+    /**
+     * A subscription, not started.
+     *
+     * @param settings the source configuration
+     * @param actual   the subscriber
+     */
+    public PollLoop(Settings<K, V> settings, CoreSubscriber<? super StreamElement<K, V>> actual) {
+        this.settings = settings;
+        this.actual = actual;
+        this.operator = "kafka-source:" + String.join(",", settings.topics());
+        this.thread = new Thread(this, "streamflow-kafka-poll-" + THREADS.incrementAndGet());
+        this.thread.setDaemon(true);
+    }
+
+    /** Hands this subscription to the subscriber and starts the poll thread. */
+    public void start() {
+        actual.onSubscribe(this);
+        thread.start();
+    }
+
+    // ---- the poll thread ----
+
+    @Override
+    public void run() {
+        try {
+            consumer = new KafkaConsumer<>(settings.consumerProperties(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
+            if (settings.partitions() != null) {
+                List<TopicPartition> tps = new ArrayList<>();
+                for (int p : settings.partitions()) {
+                    tps.add(new TopicPartition(settings.topics().get(0), p));
+                }
+                consumer.assign(tps);
+                seekToResumePositions(tps);
+                align(tps);
+            } else {
+                consumer.subscribe(settings.topics(), new Rebalance());
+            }
+            lastCommitNanos = System.nanoTime();
+            if (settings.checkpointCommits() != null) {
+                settings.checkpointCommits().add(this);
+            }
+            while (!cancelled) {
+                Duration timeout = updatePauses() ? POLL_WHILE_PAUSED : POLL;
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(timeout);
+                } catch (WakeupException e) {
+                    continue;
+                }
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    buffer(r);
+                }
+                if (gated && (awaitingFirst.isEmpty() || System.nanoTime() - alignDeadlineNanos > 0)) {
+                    awaitingFirst.clear();
+                    gated = false;
+                }
+                drain();
+                commitIfDue(false);
+                commitCheckpoints(false);
+            }
+        } catch (Throwable t) {
+            if (!cancelled) {
+                error = new IllegalStateException("Kafka source on " + settings.topics() + " failed: " + t, t);
+                done = true;
+            }
+        } finally {
+            close();
+            drain();
+        }
+    }
+
+    private void seekToResumePositions(Collection<TopicPartition> tps) {
+        for (TopicPartition tp : tps) {
+            Long last = settings.resumeAfter() == null ? null : settings.resumeAfter().get(id(tp.topic(), tp.partition()));
+            if (last != null && last >= 0) {
+                consumer.seek(tp, last + 1);
+            }
+        }
+    }
+
+    /**
+     * Holds delivery back until each of the newly assigned partitions that has records has fetched
+     * its first one, at most the align timeout: the watermark assigner downstream learns of a
+     * partition from its first record, so a partition fetched later than the others would
+     * otherwise find the watermark already moved on by them, and its records late.
+     */
+    private void align(Collection<TopicPartition> assigned) {
+        if (assigned.isEmpty() || settings.alignTimeout().isZero()) {
+            return;
+        }
+        Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
+        for (TopicPartition tp : assigned) {
+            Long e = end.get(tp);
+            if (e != null && consumer.position(tp) < e) {
+                awaitingFirst.add(tp);
+            }
+        }
+        if (!awaitingFirst.isEmpty()) {
+            alignDeadlineNanos = System.nanoTime() + settings.alignTimeout().toNanos();
+            gated = true;
+        }
+    }
+
+    /** Pauses and resumes partitions from buffer levels and demand; true if any is paused. */
+    private boolean updatePauses() {
+        Set<TopicPartition> toPause = new HashSet<>();
+        Set<TopicPartition> toResume = new HashSet<>();
+        boolean demand = requested.get() > 0;
+        Set<Integer> now = new HashSet<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            now.add(id(tp.topic(), tp.partition()));
+            int n = buffer(tp).count.get();
+            boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
+            if (shouldPause && !paused.contains(tp)) {
+                toPause.add(tp);
+            } else if (!shouldPause && paused.contains(tp)) {
+                toResume.add(tp);
+            }
+        }
+        assigned = Set.copyOf(now);
+        if (!toPause.isEmpty()) {
+            consumer.pause(toPause);
+            paused.addAll(toPause);
+        }
+        if (!toResume.isEmpty()) {
+            consumer.resume(toResume);
+            paused.removeAll(toResume);
+        }
+        return !paused.isEmpty();
+    }
+
+    private PartitionBuffer buffer(TopicPartition tp) {
+        return buffers.computeIfAbsent(tp, k -> new PartitionBuffer());
+    }
+
+    private void buffer(ConsumerRecord<byte[], byte[]> r) {
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        PartitionBuffer b = buffer(tp);
+        b.queue.offer(new Buffered(tp, r.offset(), decode(r)));
+        maxBuffered.accumulateAndGet(b.count.incrementAndGet(), Math::max);
+        awaitingFirst.remove(tp);
+    }
+
+    private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r) {
+        Origin origin = Origin.of(r.topic(), id(r.topic(), r.partition()), r.offset());
+        int size = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+        if (size > settings.maxRecordBytes()) {
+            return new DeadLetter<>(null, origin, operator, new IllegalArgumentException("record " + origin
+                    + " has " + size + " bytes of key and value, more than the limit of " + settings.maxRecordBytes()));
+        }
+        if (r.value() == null) {
+            return new DeadLetter<>(null, origin, operator, new IllegalArgumentException("record " + origin
+                    + " has a null value (a tombstone)"));
+        }
+        K key;
+        try {
+            key = r.key() == null ? null : settings.keyDeserializer().deserialize(r.topic(), r.headers(), r.key());
+        } catch (RuntimeException e) {
+            return new DeadLetter<>(r.key(), origin, operator, new IllegalArgumentException("cannot decode the key of "
+                    + origin + ": " + e, e));
+        }
+        V value;
+        try {
+            value = settings.valueDeserializer().deserialize(r.topic(), r.headers(), r.value());
+        } catch (RuntimeException e) {
+            return new DeadLetter<>(r.value(), origin, operator, new IllegalArgumentException(
+                    "cannot decode the value of " + origin + ": " + e, e));
+        }
+        Map<String, String> headers = new HashMap<>();
+        for (Header h : r.headers()) {
+            if (h.value() != null) {
+                headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
+            }
+        }
+        return StreamRecord.of(key, value, r.timestamp(), headers, origin);
+    }
+
+    /** The partition id of a topic's partition: {@code index << 16 | partition}, index in the topic list. */
+    private int id(String topic, int partition) {
+        return settings.topics().indexOf(topic) << 16 | partition;
+    }
+
+    private boolean committing() {
+        return settings.resumeAfter() == null && settings.consumerProperties().get("group.id") != null;
+    }
+
+    private void commitIfDue(boolean force) {
+        if (!committing()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!force && now - lastCommitNanos < settings.commitInterval().toNanos()) {
+            return;
+        }
+        lastCommitNanos = now;
+        Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(consumer.assignment());
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (force) {
+            consumer.commitSync(offsets);
+        } else {
+            consumer.commitAsync(offsets, null);
+        }
+        offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> pendingCommits(Collection<TopicPartition> tps) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : tps) {
+            Long last = delivered.get(tp);
+            if (last != null && !Long.valueOf(last + 1).equals(committed.get(tp))) {
+                offsets.put(tp, new OffsetAndMetadata(last + 1));
+            }
+        }
+        return offsets;
+    }
+
+    /**
+     * Commits the positions of the checkpoints delivered since the last call, for the assigned
+     * partitions; on close ({@code sync}) those of the latest delivered checkpoint again and
+     * synchronously, so that an asynchronous commit still in flight is not lost.
+     */
+    private void commitCheckpoints(boolean sync) {
+        boolean fresh = false;
+        for (Map<Integer, Long> positions = checkpointCommits.poll(); positions != null;
+             positions = checkpointCommits.poll()) {
+            for (TopicPartition tp : consumer.assignment()) {
+                Long last = positions.get(id(tp.topic(), tp.partition()));
+                if (last != null && last >= 0) {
+                    checkpointed.put(tp, new OffsetAndMetadata(last + 1));
+                    fresh = true;
+                }
+            }
+        }
+        checkpointed.keySet().retainAll(consumer.assignment());
+        if (checkpointed.isEmpty() || settings.consumerProperties().get("group.id") == null) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(new HashMap<>(checkpointed));
+        } else if (fresh) {
+            consumer.commitAsync(new HashMap<>(checkpointed), null);
+        }
+    }
+
+    /**
+     * A checkpoint holding {@code positions} was delivered: its positions of this consumer's
+     * partitions are committed to the group on the poll thread. Any thread.
+     *
+     * @param positions partition id → last consumed offset
+     */
+    void commitCheckpoint(Map<Integer, Long> positions) {
+        checkpointCommits.offer(positions);
+    }
+
+    private void close() {
+        if (settings.checkpointCommits() != null) {
+            settings.checkpointCommits().remove(this);
+        }
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c == null) {
+            closed = true;
+            return;
+        }
+        try {
+            if (error == null) {
+                commitIfDue(true);
+                commitCheckpoints(true);
+            }
+        } catch (RuntimeException ignored) {
+            // the group may be gone; at-least-once: the records are read again
+        } finally {
+            try {
+                c.close(Duration.ofSeconds(5));
+            } finally {
+                closed = true;
+                buffers.clear();
+            }
+        }
+    }
+
+    /** Partitions taken from this member: their buffered records go, their delivered offsets are committed. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            handOver(revoked, true);
+        }
+
+        /** Partitions another member may own already (this one missed the group): nothing can be committed. */
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            handOver(lost, false);
+        }
+
+        private void handOver(Collection<TopicPartition> revoked, boolean commit) {
+            for (TopicPartition tp : revoked) {
+                buffers.remove(tp);
+            }
+            awaitingFirst.removeAll(revoked);
+            paused.removeAll(revoked);
+            if (commit && committing()) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(revoked);
+                if (!offsets.isEmpty()) {
+                    consumer.commitSync(offsets);
+                }
+            }
+            for (TopicPartition tp : revoked) {
+                delivered.remove(tp);
+                committed.remove(tp);
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            seekToResumePositions(assigned);
+            align(assigned);
+        }
+    }
+
+    // ---- the subscriber's side ----
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            requested.getAndUpdate(r -> Operators.addCap(r, n));
+            drain();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        drain();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void drain() {
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        for (;;) {
+            long r = requested.get();
+            long e = 0;
+            List<PartitionBuffer> partitions = new ArrayList<>(buffers.values());
+            while (e != r && !gated) {
+                if (cancelled) {
+                    buffers.clear();
+                    return;
+                }
+                Buffered b = next(partitions);
+                if (b == null) {
+                    break;
+                }
+                actual.onNext((StreamElement<K, V>) b.element());
+                delivered.put(b.partition(), b.offset());
+                e++;
+            }
+            if (cancelled) {
+                buffers.clear();
+                return;
+            }
+            if (done && buffers.values().stream().allMatch(b -> b.queue.isEmpty())) {
+                Throwable t = error;
+                cancelled = true;
+                if (t != null) {
+                    actual.onError(t);
+                } else {
+                    actual.onComplete();
+                }
+                return;
+            }
+            if (e != 0 && r != Long.MAX_VALUE) {
+                requested.addAndGet(-e);
+            }
+            missed = wip.addAndGet(-missed);
+            if (missed == 0) {
+                break;
+            }
+        }
+    }
+
+    /** The next element, taking the partitions in turn, so that no partition's records wait for another's. */
+    private Buffered next(List<PartitionBuffer> partitions) {
+        int n = partitions.size();
+        for (int k = 0; k < n; k++) {
+            int i = (nextPartition + k) % n;
+            PartitionBuffer pb = partitions.get(i);
+            Buffered b = pb.queue.poll();
+            if (b != null) {
+                pb.count.decrementAndGet();
+                nextPartition = (i + 1) % n;
+                return b;
+            }
+        }
+        return null;
+    }
+
+    // ---- observation, for tests and metrics ----
+
+    /** @return the largest number of records one partition's buffer held so far */
+    public int maxBufferedPerPartition() {
+        return maxBuffered.get();
+    }
+
+    /** @return the records fetched and not yet handed downstream, over all partitions */
+    public int buffered() {
+        return buffers.values().stream().mapToInt(b -> b.count.get()).sum();
+    }
+
+    /** @return the partition ids paused at the moment */
+    public Set<Integer> pausedPartitions() {
+        Set<Integer> out = new HashSet<>();
+        for (TopicPartition tp : paused) {
+            out.add(id(tp.topic(), tp.partition()));
+        }
+        return out;
+    }
+
+    /** @return the partition ids assigned to the consumer, as of its last poll */
+    public Set<Integer> assignedPartitions() {
+        return assigned;
+    }
+
+    /** @return the poll thread */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** @return whether the consumer has been closed */
+    public boolean isClosed() {
+        return closed;
+    }
+}
