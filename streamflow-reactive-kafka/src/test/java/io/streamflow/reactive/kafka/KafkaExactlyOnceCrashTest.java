@@ -3,10 +3,6 @@ package io.streamflow.reactive.kafka;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.test.KafkaBroker;
 import io.streamflow.reactive.test.KafkaBrokerExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -15,12 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -118,7 +111,7 @@ class KafkaExactlyOnceCrashTest {
         assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
         assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
 
-        Map<String, List<Long>> seen = readCommitted(broker, "crash-counts");
+        Map<String, List<Long>> seen = KafkaSinkTest.readCommitted(broker, "crash-counts");
         Map<String, Long> expected = reference();
         List<String> missing = new ArrayList<>();
         List<String> duplicated = new ArrayList<>();
@@ -153,28 +146,6 @@ class KafkaExactlyOnceCrashTest {
         return pb.start();
     }
 
-    private static Map<String, List<Long>> readCommitted(KafkaBroker broker, String topic) {
-        Map<String, Object> props = new HashMap<>(broker.clientProperties());
-        props.put("isolation.level", "read_committed");
-        Map<String, List<Long>> out = new TreeMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                assertThat(System.nanoTime()).as("reading " + topic + " in time").isLessThan(deadline);
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
-                            .add(ByteBuffer.wrap(r.value()).getLong());
-                }
-            }
-        }
-        return out;
-    }
 
     /** A child JVM and what it printed so far. */
     static final class Run {

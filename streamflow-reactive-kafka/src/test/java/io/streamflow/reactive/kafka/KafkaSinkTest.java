@@ -89,8 +89,8 @@ class KafkaSinkTest {
         }
     }
 
-    /** Everything a read_committed consumer sees in {@code topic}, as key → values. */
-    private static Map<String, List<Long>> readCommitted(KafkaBroker broker, String topic) {
+    /** Everything a read_committed consumer sees in {@code topic}, as key → values (8-byte long values). */
+    static Map<String, List<Long>> readCommitted(KafkaBroker broker, String topic) {
         Map<String, Object> props = new HashMap<>(broker.clientProperties());
         props.put("isolation.level", "read_committed");
         Map<String, List<Long>> out = new TreeMap<>();
