@@ -111,8 +111,16 @@ class KafkaExactlyOnceCrashTest {
         assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
         assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
 
-        Map<String, List<Long>> seen = KafkaSinkTest.readCommitted(broker, "crash-counts");
-        Map<String, Long> expected = reference();
+        String summary = checkOnce(reference(), KafkaSinkTest.readCommitted(broker, "crash-counts"));
+        System.out.println("KafkaExactlyOnceCrashTest: " + summary + "; " + kills + " kills over " + runs
+                + " runs, by phase " + phases + ", broker killed " + brokerKills + " times");
+    }
+
+    /**
+     * Compares what a {@code read_committed} reader saw with the expected results: each must be
+     * there once with its value, and nothing else. @return a one-line summary
+     */
+    static String checkOnce(Map<String, Long> expected, Map<String, List<Long>> seen) {
         List<String> missing = new ArrayList<>();
         List<String> duplicated = new ArrayList<>();
         List<String> wrong = new ArrayList<>();
@@ -127,14 +135,13 @@ class KafkaExactlyOnceCrashTest {
             }
         }
         List<String> unexpected = seen.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
-        System.out.println("KafkaExactlyOnceCrashTest: " + expected.size() + " results expected; missing "
-                + missing.size() + ", duplicated " + duplicated.size() + ", wrong " + wrong.size() + ", unexpected "
-                + unexpected.size() + "; " + kills + " kills over " + runs + " runs, by phase " + phases
-                + ", broker killed " + brokerKills + " times");
-        assertThat(missing).as("missing results").isEmpty();
-        assertThat(duplicated).as("duplicated results").isEmpty();
-        assertThat(wrong).as("wrong results").isEmpty();
-        assertThat(unexpected).as("unexpected results").isEmpty();
+        String summary = expected.size() + " results expected; missing " + missing.size() + ", duplicated "
+                + duplicated.size() + ", wrong " + wrong.size() + ", unexpected " + unexpected.size();
+        assertThat(missing).as(summary + " | missing results").isEmpty();
+        assertThat(duplicated).as(summary + " | duplicated results").isEmpty();
+        assertThat(wrong).as(summary + " | wrong results").isEmpty();
+        assertThat(unexpected).as(summary + " | unexpected results").isEmpty();
+        return summary;
     }
 
     private Process start(KafkaBroker broker, Path checkpoints, long intervalMillis) throws IOException {

@@ -26,6 +26,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,12 +89,9 @@ class KafkaSourceTest {
         }
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static void await(String what, BooleanSupplier condition) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(condition::getAsBoolean);
     }
 
     @Test
@@ -211,6 +209,8 @@ class KafkaSourceTest {
             assertThat(failed.get()).isNull();
             assertThat(System.nanoTime() - start).as("slow reading in time").isLessThan(Duration.ofSeconds(60).toNanos());
             slow.request(20);
+            // a reader that is slow in wall-clock time: the point is to outlast max.poll.interval.ms of a
+            // real consumer, which virtual time cannot stand in for
             Thread.sleep(20);
             sawPause |= !loop.get().pausedPartitions().isEmpty();
             assertThat(loop.get().buffered()).isLessThanOrEqualTo(2 * (100 + 50 - 1));

@@ -112,28 +112,9 @@ class KafkaToKafkaCrashTest {
         assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
         assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
 
-        Map<String, List<Long>> seen = KafkaSinkTest.readCommitted(broker, "k2k-out");
-        List<String> missing = new ArrayList<>();
-        List<String> duplicated = new ArrayList<>();
-        List<String> wrong = new ArrayList<>();
-        for (Map.Entry<String, Long> e : expected.entrySet()) {
-            List<Long> got = seen.get(e.getKey());
-            if (got == null) {
-                missing.add(e.getKey());
-            } else if (got.size() > 1) {
-                duplicated.add(e.getKey() + " " + got);
-            } else if (!got.get(0).equals(e.getValue())) {
-                wrong.add(e.getKey() + " expected " + e.getValue() + " got " + got.get(0));
-            }
-        }
-        List<String> unexpected = seen.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
-        System.out.println("KafkaToKafkaCrashTest: " + expected.size() + " results expected; missing " + missing.size()
-                + ", duplicated " + duplicated.size() + ", wrong " + wrong.size() + ", unexpected " + unexpected.size()
-                + "; " + kills + " kills over " + runs + " runs, by phase " + phases);
-        assertThat(missing).as("missing results").isEmpty();
-        assertThat(duplicated).as("duplicated results").isEmpty();
-        assertThat(wrong).as("wrong results").isEmpty();
-        assertThat(unexpected).as("unexpected results").isEmpty();
+        String summary = KafkaExactlyOnceCrashTest.checkOnce(expected, KafkaSinkTest.readCommitted(broker, "k2k-out"));
+        System.out.println("KafkaToKafkaCrashTest: " + summary + "; " + kills + " kills over " + runs
+                + " runs, by phase " + phases);
     }
 
     private Process start(KafkaBroker broker, Path checkpoints, long intervalMillis) throws IOException {
