@@ -3,6 +3,7 @@ package io.streamflow.samples;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.LateRecord;
+import io.streamflow.reactive.OperatorSettings;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamOperators;
@@ -254,16 +255,28 @@ public final class FraudDetection {
      * late transactions come as soon as they arrive; the others once the watermark passes them.
      */
     public static EventStream<String, Verdict> check(Publisher<StreamRecord<String, Transaction>> transactions) {
-        EventStream<String, Transaction> txs = EventStream.from(transactions,
-                        WatermarkStrategy.<String, Transaction>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS))
+        return check(EventStream.from(transactions,
+                        WatermarkStrategy.<String, Transaction>forBoundedOutOfOrderness(MAX_OUT_OF_ORDERNESS)),
+                OperatorSettings.named("stream"));
+    }
+
+    /**
+     * As {@link #check(Publisher)}, on transactions that already carry their watermarks (bounded
+     * out-of-orderness of {@link #MAX_OUT_OF_ORDERNESS}, as {@link #check(Publisher)} assigns them),
+     * for example from a checkpointed source; the stateful operators (the self-join and the count)
+     * use {@code settings}, so a checkpointed pipeline passes settings with its state backend.
+     */
+    public static EventStream<String, Verdict> check(EventStream<String, Transaction> transactions,
+                                                     OperatorSettings settings) {
+        EventStream<String, Transaction> txs = transactions.settings(settings)
                 .keyBy(Transaction::card)
                 .transform(FraudDetection::setAsideLate);
         // one subscription of the input feeds both sides of the self-join
         Flux<StreamElement<String, Verdict>> verdicts = txs.elements().publish(shared -> {
-            EventStream<String, Transaction> left = EventStream.of(shared);
+            EventStream<String, Transaction> left = EventStream.of(shared).settings(settings);
             // the late transactions travel on the left side only, so each comes out once
             EventStream<String, Transaction> right = EventStream.of(
-                    shared.filter(e -> !(e instanceof LateRecord || e instanceof DeadLetter)));
+                    shared.filter(e -> !(e instanceof LateRecord || e instanceof DeadLetter))).settings(settings);
             long lower = -(BURST_WINDOW.toMillis() - 1);
             return left.intervalJoin(right, Duration.ofMillis(lower), Duration.ZERO, JoinType.INNER,
                             (tx, earlier) -> tx)
@@ -274,7 +287,7 @@ public final class FraudDetection {
                             Verdict.of(r.value().key(), r.value().value(), false)))
                     .elements();
         });
-        return EventStream.of(verdicts).transform(FraudDetection::lateToVerdicts);
+        return EventStream.of(verdicts).settings(settings).transform(FraudDetection::lateToVerdicts);
     }
 
     /**

@@ -57,9 +57,17 @@ public final class PageViewsPerMinute {
      * {@code START_MILLIS}), on a random page by one of 20 users. Produced as fast as requested.
      */
     public static Flux<StreamRecord<String, Event>> source(long count, long seed) {
+        return source(count, seed, START_MILLIS);
+    }
+
+    /**
+     * As {@link #source(long, long)}, starting at {@code startMillis} instead of {@link #START_MILLIS}:
+     * view {@code n} is nominally at {@code startMillis + 3 s + n * 200 ms}, up to 3 s early.
+     */
+    public static Flux<StreamRecord<String, Event>> source(long count, long seed, long startMillis) {
         return StreamSources.generator(count, 0, n -> {
             SplittableRandom rnd = new SplittableRandom(seed ^ (n * 0x9E3779B97F4A7C15L));
-            long ts = START_MILLIS + 3_000 + n * 200 - rnd.nextLong(3_001);
+            long ts = startMillis + 3_000 + n * 200 - rnd.nextLong(3_001);
             return pageView(PAGES[rnd.nextInt(PAGES.length)], "user-" + rnd.nextInt(20), ts)
                     .toRecord(Origin.of("page-views", 0, n));
         }, Schedulers.parallel());
