@@ -4,6 +4,7 @@ import io.streamflow.reactive.CheckpointInfo;
 import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.OutboxSink;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamSinks;
 import io.streamflow.reactive.WatermarkStrategy;
@@ -13,13 +14,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -38,13 +42,44 @@ class CheckpointNamingTest {
 
     /** A failure of the source after {@code failAfter} records (0: never). */
     private static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> input(Path file, long failAfter) {
+        return input(file, failAfter, new AtomicBoolean(true));
+    }
+
+    /**
+     * A failure of the source at the first record after {@code failAfter} records (0: never) once
+     * {@code delivered} is set, so that the failed run has a checkpoint however slowly its timer runs.
+     */
+    private static Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> input(Path file, long failAfter,
+                                                                                          AtomicBoolean delivered) {
         Function<Map<Integer, Long>, Flux<StreamElement<Void, String>>> lines = Checkpointing.resumeFileLines(file);
         AtomicLong read = new AtomicLong();
         return positions -> lines.apply(positions).doOnNext(r -> {
-            if (read.incrementAndGet() == failAfter) {
+            if (failAfter > 0 && read.incrementAndGet() >= failAfter && delivered.get()) {
                 throw new IllegalStateException("source failed on purpose");
             }
         });
+    }
+
+    /** {@code sink}, setting {@code delivered} once it delivered a checkpoint with records. */
+    private static <T> OutboxSink<T> flagging(OutboxSink<T> sink, AtomicBoolean delivered) {
+        return new OutboxSink<>() {
+            @Override
+            public void deliver(long checkpointId, List<T> records) throws IOException {
+                sink.deliver(checkpointId, records);
+                delivered.compareAndSet(false, !records.isEmpty());
+            }
+
+            @Override
+            public void deliver(Delivery delivery, List<T> records) throws IOException {
+                sink.deliver(delivery, records);
+                delivered.compareAndSet(false, !records.isEmpty());
+            }
+
+            @Override
+            public Optional<List<Delivery>> deliveries() throws IOException {
+                return sink.deliveries();
+            }
+        };
     }
 
     private static WatermarkStrategy<Void, String> watermarks() {
@@ -58,8 +93,9 @@ class CheckpointNamingTest {
      */
     private static void run(Path input, long failAfter, Path checkpoints, Path output, String sourceName,
                             String operatorName, boolean changed) {
+        AtomicBoolean delivered = new AtomicBoolean();
         try (Checkpointing cp = Checkpointing.builder(checkpoints).interval(Duration.ofMillis(5)).open()) {
-            EventStream<Void, String> stream = EventStream.of(cp.source(sourceName, input(input, failAfter),
+            EventStream<Void, String> stream = EventStream.of(cp.source(sourceName, input(input, failAfter, delivered),
                     watermarks()));
             if (changed) {
                 stream = stream.filter(line -> !line.isEmpty()).map(String::trim);
@@ -70,7 +106,7 @@ class CheckpointNamingTest {
                     .name(operatorName)
                     .aggregate(Aggregations.<String>count())
                     .elements()
-                    .as(cp.sink(StreamSinks.exactlyOnceFiles(output), CrashPipeline::format))
+                    .as(cp.sink(flagging(StreamSinks.exactlyOnceFiles(output), delivered), CrashPipeline::format))
                     .block();
         }
     }

@@ -4,6 +4,8 @@ import io.streamflow.reactive.state.StateCodec;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.Page;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,6 +73,8 @@ public final class CheckpointStore implements AutoCloseable {
     /** Retention time in ms instead of {@link #RETENTION_MILLIS} ({@code -1}: that); for tests only. */
     private static volatile int retentionOverride = -1;
 
+    private static final Logger LOG = Loggers.getLogger(CheckpointStore.class);
+
     private final Path file;
     private final MVStore store;
     private final DurableStateBackend backend;
@@ -82,6 +86,8 @@ public final class CheckpointStore implements AutoCloseable {
     private CheckpointRecord latest;
     /** The id noted as durable in the directory when it was opened ({@code 0}: none). */
     private final long noted;
+    /** Set when a compaction failed: the store is not compacted again until it is reopened. */
+    private volatile boolean compactionOff;
 
     /** Output channels of a checkpointed sink, each with its own outbox. */
     public static final int MAIN = 0;
@@ -693,8 +699,17 @@ public final class CheckpointStore implements AutoCloseable {
      * change state.
      */
     public void compact(int maxBytes) {
-        if (!store.isClosed() && !store.isReadOnly() && maxBytes > 0) {
-            store.compact(COMPACT_FILL_RATE, maxBytes);
+        if (!store.isClosed() && !store.isReadOnly() && maxBytes > 0 && !compactionOff) {
+            try {
+                store.compact(COMPACT_FILL_RATE, maxBytes);
+            } catch (RuntimeException e) {
+                // Compaction also reads pages that only older kept versions still use; the restore
+                // verified every page of the restored version, so a damaged one here (a file damaged
+                // where an older chunk lies) must not stop the pipeline. The file may grow until the
+                // next start, which verifies the store again.
+                compactionOff = true;
+                LOG.warn("compacting " + fileName(file) + " failed, compaction is off until the next start: " + e);
+            }
         }
     }
 
