@@ -1,6 +1,7 @@
 package io.streamflow.reactive.kafka;
 
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.test.ChildJvm;
 import io.streamflow.reactive.test.KafkaBroker;
 import io.streamflow.reactive.test.KafkaBrokerExtension;
 import org.junit.jupiter.api.Test;
@@ -8,18 +9,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +34,7 @@ class KafkaExactlyOnceCrashTest {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.create();
 
     private static final int KILLS = Integer.getInteger("kafka.crash.kills", 12);
+    private static final Duration LINE_TIMEOUT = Duration.ofMinutes(3);
 
     @TempDir
     Path dir;
@@ -80,36 +77,38 @@ class KafkaExactlyOnceCrashTest {
                 case 2 -> "opened";
                 default -> "processing";
             };
-            Run run = new Run(start(broker, checkpoints, 20 + rnd.nextInt(80)));
             boolean killed;
-            if (killBroker) {
-                // the broker dies under the running pipeline and comes back
-                run.waitFor("progress " + KafkaCrashPipeline.PROGRESS);
-                broker.kill();
-                broker.restart();
-                brokerKills++;
-                phase = "processing, broker killed";
-                killed = run.killWhenSaid("progress " + 2 * KafkaCrashPipeline.PROGRESS, 0);
-            } else {
-                killed = switch (phase) {
-                    case "startup" -> run.killAfter(rnd.nextInt(1500));
-                    case "opened" -> run.killWhenSaid("opened", rnd.nextInt(50));
-                    case "processing" -> run.killWhenSaid("progress "
-                            + (1 + rnd.nextInt(3)) * KafkaCrashPipeline.PROGRESS, 0);
-                    default -> run.killWhenSaid("input-done", rnd.nextInt(40));
-                };
+            try (ChildJvm run = start(broker, checkpoints, 20 + rnd.nextInt(80))) {
+                if (killBroker) {
+                    // the broker dies under the running pipeline and comes back
+                    run.awaitLine("progress " + KafkaCrashPipeline.PROGRESS, LINE_TIMEOUT);
+                    broker.kill();
+                    broker.restart();
+                    brokerKills++;
+                    phase = "processing, broker killed";
+                    killed = run.killWhenSaid("progress " + 2 * KafkaCrashPipeline.PROGRESS, Duration.ZERO);
+                } else {
+                    killed = switch (phase) {
+                        case "startup" -> run.killAfter(Duration.ofMillis(rnd.nextInt(1500)));
+                        case "opened" -> run.killWhenSaid("opened", Duration.ofMillis(rnd.nextInt(50)));
+                        case "processing" -> run.killWhenSaid("progress "
+                                + (1 + rnd.nextInt(3)) * KafkaCrashPipeline.PROGRESS, Duration.ZERO);
+                        default -> run.killWhenSaid("input-done", Duration.ofMillis(rnd.nextInt(40)));
+                    };
+                }
+                System.out.println("KafkaExactlyOnceCrashTest run " + runs + ": " + (killed ? "killed in " + phase
+                        : "ended by itself before " + phase + ", exit " + run.exitValue()));
             }
-            System.out.println("KafkaExactlyOnceCrashTest run " + runs + ": " + (killed ? "killed in " + phase
-                    : "ended by itself before " + phase + ", exit " + run.process.exitValue()));
             if (killed) {
                 kills++;
                 phases.merge(phase, 1, Integer::sum);
             }
             assertThat(runs).as("runs for " + KILLS + " kills").isLessThan(4 * KILLS);
         }
-        Run last = new Run(start(broker, checkpoints, 50));
-        assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
-        assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
+        try (ChildJvm last = start(broker, checkpoints, 50)) {
+            assertThat(last.awaitExit(Duration.ofMinutes(3))).as("last run ends").isTrue();
+            assertThat(last.exitValue()).as("last run exit code, output:\n" + last.output()).isZero();
+        }
 
         String summary = checkOnce(reference(), KafkaSinkTest.readCommitted(broker, "crash-counts"));
         System.out.println("KafkaExactlyOnceCrashTest: " + summary + "; " + kills + " kills over " + runs
@@ -144,78 +143,8 @@ class KafkaExactlyOnceCrashTest {
         return summary;
     }
 
-    private Process start(KafkaBroker broker, Path checkpoints, long intervalMillis) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                KafkaCrashPipeline.class.getName(), broker.bootstrapServers(), checkpoints.toString(), "crash-counts",
-                Long.toString(intervalMillis));
-        pb.redirectErrorStream(true);
-        return pb.start();
-    }
-
-
-    /** A child JVM and what it printed so far. */
-    static final class Run {
-        final Process process;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final StringBuffer said = new StringBuffer();
-
-        Run(Process process) {
-            this.process = process;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        said.append(line).append('\n');
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the process was killed
-                }
-                lines.add("<eof>");
-            }, "kafka-crash-test-reader");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        boolean killAfter(long millis) throws InterruptedException {
-            if (process.waitFor(millis, TimeUnit.MILLISECONDS)) {
-                return false;
-            }
-            return kill();
-        }
-
-        /** Waits until the process printed {@code line}; @return false if it ended first */
-        boolean waitFor(String line) throws InterruptedException {
-            for (;;) {
-                String l = lines.poll(180, TimeUnit.SECONDS);
-                assertThat(l).as("the child printed nothing for 3 minutes; so far:\n" + said).isNotNull();
-                if (l.equals("<eof>")) {
-                    lines.add(l);
-                    process.waitFor(60, TimeUnit.SECONDS);
-                    return false;
-                }
-                if (l.equals(line)) {
-                    return true;
-                }
-            }
-        }
-
-        boolean killWhenSaid(String line, long delayMillis) throws InterruptedException {
-            if (!waitFor(line)) {
-                return false;
-            }
-            return delayMillis == 0 ? kill() : killAfter(delayMillis);
-        }
-
-        private boolean kill() throws InterruptedException {
-            if (!process.isAlive()) {
-                return false;
-            }
-            process.destroyForcibly(); // SIGKILL on Linux and macOS
-            process.waitFor(60, TimeUnit.SECONDS);
-            return true;
-        }
+    private ChildJvm start(KafkaBroker broker, Path checkpoints, long intervalMillis) {
+        return ChildJvm.start(KafkaCrashPipeline.class, List.of("-Xmx256m"), broker.bootstrapServers(),
+                checkpoints.toString(), "crash-counts", Long.toString(intervalMillis));
     }
 }

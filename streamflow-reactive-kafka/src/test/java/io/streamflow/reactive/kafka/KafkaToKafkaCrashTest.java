@@ -1,5 +1,6 @@
 package io.streamflow.reactive.kafka;
 
+import io.streamflow.reactive.test.ChildJvm;
 import io.streamflow.reactive.test.KafkaBroker;
 import io.streamflow.reactive.test.KafkaBrokerExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -10,8 +11,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -80,49 +81,45 @@ class KafkaToKafkaCrashTest {
                         case 2 -> "opened";
                         default -> "processing";
                     };
-            KafkaExactlyOnceCrashTest.Run run = new KafkaExactlyOnceCrashTest.Run(start(broker, checkpoints,
-                    20 + rnd.nextInt(80)));
+            ChildJvm run = start(broker, checkpoints, 20 + rnd.nextInt(80));
             boolean killed = switch (phase) {
                 case "broker" -> {
-                    if (!run.waitFor("progress " + KafkaToKafkaPipeline.PROGRESS)) {
+                    if (!run.awaitLine("progress " + KafkaToKafkaPipeline.PROGRESS, Duration.ofMinutes(3))) {
                         yield false;
                     }
                     broker.kill();
                     broker.restart();
                     brokerKilled = true;
-                    yield run.killWhenSaid("progress " + 2 * KafkaToKafkaPipeline.PROGRESS, 0);
+                    yield run.killWhenSaid("progress " + 2 * KafkaToKafkaPipeline.PROGRESS, Duration.ZERO);
                 }
-                case "startup" -> run.killAfter(rnd.nextInt(2500));
-                case "opened" -> run.killWhenSaid("opened", rnd.nextInt(50));
+                case "startup" -> run.killAfter(Duration.ofMillis(rnd.nextInt(2500)));
+                case "opened" -> run.killWhenSaid("opened", Duration.ofMillis(rnd.nextInt(50)));
                 case "processing" -> run.killWhenSaid("progress " + (1 + rnd.nextInt(3)) * KafkaToKafkaPipeline.PROGRESS,
-                        0);
-                default -> run.killWhenSaid("input-done", rnd.nextInt(40));
+                        Duration.ZERO);
+                default -> run.killWhenSaid("input-done", Duration.ofMillis(rnd.nextInt(40)));
             };
             System.out.println("KafkaToKafkaCrashTest run " + runs + ": " + (killed ? "killed in " + phase
-                    : "ended by itself before " + phase + ", exit " + run.process.exitValue()));
+                    : "ended by itself before " + phase + ", exit " + run.exitValue()));
             if (killed) {
                 kills++;
                 phases.merge(phase, 1, Integer::sum);
             } else {
-                assertThat(run.process.exitValue()).as("exit code of run " + runs + ", output:\n" + run.said).isZero();
+                assertThat(run.exitValue()).as("exit code of run " + runs + ", output:\n" + run.output()).isZero();
             }
             assertThat(runs).as("runs for " + KILLS + " kills").isLessThan(4 * KILLS);
         }
-        KafkaExactlyOnceCrashTest.Run last = new KafkaExactlyOnceCrashTest.Run(start(broker, checkpoints, 50));
-        assertThat(last.process.waitFor(180, TimeUnit.SECONDS)).as("last run ends").isTrue();
-        assertThat(last.process.exitValue()).as("last run exit code, output:\n" + last.said).isZero();
+        try (ChildJvm last = start(broker, checkpoints, 50)) {
+            assertThat(last.awaitExit(Duration.ofMinutes(3))).as("last run ends").isTrue();
+            assertThat(last.exitValue()).as("last run exit code, output:\n" + last.output()).isZero();
+        }
 
         String summary = KafkaExactlyOnceCrashTest.checkOnce(expected, KafkaSinkTest.readCommitted(broker, "k2k-out"));
         System.out.println("KafkaToKafkaCrashTest: " + summary + "; " + kills + " kills over " + runs
                 + " runs, by phase " + phases);
     }
 
-    private Process start(KafkaBroker broker, Path checkpoints, long intervalMillis) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                KafkaToKafkaPipeline.class.getName(), broker.bootstrapServers(), checkpoints.toString(), "k2k-in",
-                "k2k-out", Long.toString(intervalMillis));
-        pb.redirectErrorStream(true);
-        return pb.start();
+    private ChildJvm start(KafkaBroker broker, Path checkpoints, long intervalMillis) {
+        return ChildJvm.start(KafkaToKafkaPipeline.class, List.of("-Xmx256m"), broker.bootstrapServers(),
+                checkpoints.toString(), "k2k-in", "k2k-out", Long.toString(intervalMillis));
     }
 }

@@ -1,6 +1,7 @@
 package io.streamflow.reactive.test;
 
 import io.streamflow.reactive.test.internal.BrokerMain;
+import io.streamflow.reactive.test.internal.Signals;
 
 import java.io.File;
 import java.io.IOException;
@@ -524,21 +525,10 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void signal(String name) {
-        if (File.separatorChar == '\\') {
-            throw new UnsupportedOperationException("pausing a Kafka broker needs Unix signals (kill -" + name + ")");
-        }
-        String pid = Long.toString(process.pid());
         try {
-            Process kill = new ProcessBuilder("kill", "-" + name, pid).redirectErrorStream(true).start();
-            String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + name + " " + pid + " failed: " + output);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run kill -" + name + " " + pid + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending SIG" + name + " to the Kafka broker", e);
+            Signals.send(process.pid(), name);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("cannot send SIG" + name + " to the Kafka broker: " + e.getMessage(), e);
         }
     }
 

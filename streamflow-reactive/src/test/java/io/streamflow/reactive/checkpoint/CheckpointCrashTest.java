@@ -102,7 +102,11 @@ class CheckpointCrashTest {
         assertThat(killsByPhase).containsKeys(Phase.PROCESSING, Phase.INPUT_DONE);
     }
 
-    /** A child JVM and what it printed so far. */
+    /**
+     * A child JVM and what it printed so far. The test kit's {@code ChildJvm} does the same for the
+     * other modules' crash tests; the core's tests cannot use it, because the test kit depends on
+     * the core and Maven rejects the cycle a test dependency back on the kit would make.
+     */
     static final class Run {
         final Process process;
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();

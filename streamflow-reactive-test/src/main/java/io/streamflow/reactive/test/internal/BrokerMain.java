@@ -8,12 +8,13 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * Not API. The main class of the broker JVM that {@code KafkaBroker} starts: runs the main class
- * named by its first argument ({@code kafka.Kafka}) with the other arguments, and halts the JVM as
- * soon as its standard input ends, which happens when the test JVM that started it exits in any
- * way, even killed with SIGKILL, so that no broker outlives its test run; it then also deletes the
- * broker's directory named by the system property {@value #DIRECTORY_PROPERTY}, if set. Uses the
- * JDK only: it runs on the broker's class path, next to the broker's jars.
+ * Not API. The main class of the broker JVM that {@code KafkaBroker} starts, and of the JVMs that
+ * {@code ChildJvm} starts: runs the main class named by its first argument ({@code kafka.Kafka}
+ * for the broker) with the other arguments, and halts the JVM as soon as its standard input ends,
+ * which happens when the test JVM that started it exits in any way, even killed with SIGKILL, so
+ * that no broker or child outlives its test run; it then also deletes the broker's directory named
+ * by the system property {@value #DIRECTORY_PROPERTY}, if set. Uses the JDK only: it runs on the
+ * broker's class path, next to the broker's jars.
  */
 public final class BrokerMain {
 
@@ -40,7 +41,7 @@ public final class BrokerMain {
             } catch (IOException e) {
                 // a broken pipe also means the parent is gone
             }
-            System.err.println("BrokerMain: the test JVM that started this broker has gone; halting");
+            System.err.println("BrokerMain: the test JVM that started this one (" + args[0] + ") has gone; halting");
             String directory = System.getProperty(DIRECTORY_PROPERTY);
             if (directory != null) {
                 delete(Path.of(directory));
