@@ -615,7 +615,9 @@ class KafkaSourceTest {
         broker.createTopic(second, 1);
         String a = first;
         String b = second;
-        StepVerifier.create(KafkaSource.strings(props(broker, "clashing")).topicPattern("clash-.*").flux())
+        // the consumer may find one topic first, take its partition and give it back (a release marker)
+        StepVerifier.create(KafkaSource.strings(props(broker, "clashing")).topicPattern("clash-.*").flux()
+                        .filter(e -> !(e instanceof io.streamflow.reactive.InputStatus<?, ?>)))
                 .expectErrorSatisfies(t -> assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
                         .hasMessageContaining("'" + a + "'").hasMessageContaining("'" + b + "'")
                         .hasMessageContaining("same topic hash"))
