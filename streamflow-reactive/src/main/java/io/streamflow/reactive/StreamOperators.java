@@ -254,7 +254,8 @@ public final class StreamOperators {
         for (int i = 0; i < n; i++) {
             int idx = i;
             tagged.add(Flux.<Object>from(inputs.get(i))
-                    .map(e -> e instanceof Watermark || e instanceof InputStatus ? new Tagged(idx, e) : e)
+                    .map(e -> e instanceof Watermark || e instanceof InputStatus<?, ?> s && !s.isReleased()
+                            ? new Tagged(idx, e) : e) // a partition's release marker passes through
                     .concatWith(Mono.fromSupplier(() -> new Tagged(idx, Watermark.end()))));
         }
         return Flux.defer(() -> {

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and consume their position like a record. A record whose timestamp is not an event time, or that
  * the strategy's guard rejects, is handled by the error policy before its partition's generator
  * sees it; its position still counts as consumed for checkpoints, so a restart does not read it
- * again.
+ * again. A source's {@link InputStatus#released(int) release marker} makes it forget that
+ * partition; it is consumed here.
  */
 final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamElement<K, V>, StreamElement<K, V>> {
 
@@ -203,6 +204,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
             metrics.deadLetter();
             consumed(origin);
             emit(dead);
+        } else if (element instanceof InputStatus<K, V> status && status.isReleased()) {
+            release(status.partition());
+            return;
         } else {
             throw new IllegalArgumentException("operator '" + strategy.name() + "' assigns watermarks to a source's "
                     + "records (and its dead letters), but got " + element + ": a stream that already carries "
@@ -211,6 +215,33 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         if (catchUpTargets != null && nextCatchUp < catchUpTargets.size()) {
             catchUp(origin);
         }
+    }
+
+    /**
+     * The source released partition {@code id} (see {@link InputStatus#released(int)}): it no longer
+     * holds the watermark back, and a record of it later starts a new partition, with a new
+     * generator. Its position stays in the checkpoints (as that of a partition without a watermark),
+     * so a restart does not read again what was consumed. The marker is consumed here. The watermark
+     * of the remaining partitions may advance now; it never goes back, also when a partition comes
+     * (back) with older records.
+     */
+    private void release(int id) {
+        Partition p = partitions.remove(id);
+        if (p == null) {
+            return;
+        }
+        if (checkpointing != null && p.position >= 0) {
+            rejectedOnly.put(id, p.position);
+        }
+        if (partitions.size() == 1) {
+            Map.Entry<Integer, Partition> only = partitions.entrySet().iterator().next();
+            lastPartitionId = only.getKey();
+            lastPartition = only.getValue();
+        } else {
+            lastPartitionId = -1;
+            lastPartition = null;
+        }
+        forwardWatermark();
     }
 
     /**
@@ -354,6 +385,9 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
 
     private void forwardWatermark() {
         long min;
+        if (partitions.isEmpty()) {
+            return;
+        }
         if (partitions.size() == 1) {
             Partition only = lastPartition;
             if (only.idle) {

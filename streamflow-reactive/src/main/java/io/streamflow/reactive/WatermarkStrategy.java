@@ -25,8 +25,10 @@ import java.util.function.ToLongFunction;
  * A partition with no record for the idleness timeout (processing time, from the strategy's
  * {@link Scheduler}) stops holding the watermark back until it produces again; when every
  * partition is idle the assigner emits {@link InputStatus#idle()} so that merges downstream ignore
- * this input. When the input completes, {@link Watermark#end()} is emitted, which fires every
- * remaining window.
+ * this input. A partition the source gives up (a Kafka partition revoked in a rebalance) stops
+ * holding the watermark back at once when the source says so with
+ * {@link InputStatus#released(int)}, without waiting for an idle timeout. When the input
+ * completes, {@link Watermark#end()} is emitted, which fires every remaining window.
  * <p>
  * By default a watermark is emitted whenever it advances, right after the record that advanced
  * it ({@code W = maxTimestamp - B - 1} for bounded out-of-orderness {@code B}). With

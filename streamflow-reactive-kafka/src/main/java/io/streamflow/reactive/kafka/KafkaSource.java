@@ -3,11 +3,17 @@ package io.streamflow.reactive.kafka;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.OutboxSink;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.streamflow.reactive.InputStatus;
+import io.streamflow.reactive.json.JsonDecoder;
 import io.streamflow.reactive.kafka.internal.CheckpointCommits;
+import io.streamflow.reactive.kafka.internal.JsonValues;
 import io.streamflow.reactive.kafka.internal.PollLoop;
+import io.streamflow.reactive.kafka.internal.SourceMeters;
+import io.streamflow.reactive.kafka.internal.Utf8;
+import io.streamflow.reactive.kafka.internal.ValueDecoder;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 
@@ -23,42 +29,57 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
- * Records of one Kafka topic as a {@link Flux} of {@link StreamElement}s, with demand as
+ * Records of Kafka topics as a {@link Flux} of {@link StreamElement}s, with demand as
  * backpressure:
  * <pre>{@code
  * KafkaSource<String, String> clicks = KafkaSource.strings(Map.of("bootstrap.servers", servers,
  *         "group.id", "click-counter")).topic("clicks");
  * EventStream.from(clicks.flux(), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(5)));
  * }</pre>
+ * Read a topic ({@link #topic(String)}), a list of topics ({@link #topics(String...)}) or every
+ * topic matching a pattern ({@link #topicPattern(String)}) in a consumer group, or given
+ * partitions without a group ({@link #assign(String, int...)}). Keys and values are decoded on the
+ * poll thread: as strict UTF-8 text ({@link #strings}), as bytes ({@link #bytes}), as JSON
+ * ({@link #json}) or by your own Kafka {@code Deserializer} ({@link #create}).
+ * <p>
  * Each record's event time is its Kafka timestamp (give it another one with
- * {@code WatermarkStrategy.withTimestampAssigner}); its {@link io.streamflow.reactive.Origin} is the
- * topic, the partition and the offset, so watermarks are generated per Kafka partition; its
- * headers are carried, decoded as UTF-8 (for a header name that occurs more than once, the last
- * value).
+ * {@code WatermarkStrategy.withTimestampAssigner}, or a JSON timestamp field); its
+ * {@link io.streamflow.reactive.Origin} is the topic, the partition id and the offset, so
+ * watermarks are generated per Kafka partition; its headers are carried, decoded as UTF-8.
  * <p>
  * Partitions are delivered in turn, and after an assignment delivery waits until every assigned
  * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), so a
  * watermark assigner downstream knows all of them before the watermark moves. A partition with
  * no records does not hold the watermark back. The {@code Origin} partition of a record is its
- * partition id, the Kafka partition number for the first topic (see {@link #topics(String...)}).
- * Limits of this first version: no topic pattern; a partition revoked in a rebalance keeps its last watermark downstream until the strategy's idle
- * timeout (use {@code WatermarkStrategy.withIdleness}).
+ * partition id (see {@link #topics(String...)} and {@link #topicPattern(String)}). A partition
+ * taken from this member in a rebalance (or lost) is followed, after the last element of it that
+ * was delivered, by {@link InputStatus#released(int)} with its id: the watermark assigner
+ * downstream ({@code EventStream.from}, {@code Checkpointing.source}) forgets it, so it does not
+ * hold the watermark back, with or without {@code WatermarkStrategy.withIdleness}. If you consume
+ * the elements yourself, expect these markers besides records and dead letters.
  * <p>
- * A record whose key or value the deserializer cannot decode, whose value is {@code null} (a
- * tombstone), or whose key and value together are larger than {@link #maxRecordBytes(int)} becomes
- * a {@link DeadLetter} with the origin topic, partition and offset and the error (the raw bytes as
- * its input when a deserializer failed), and the source goes on.
+ * A record becomes a {@link DeadLetter}, and the source goes on, when its key or value cannot be
+ * decoded, its value is {@code null} (a tombstone), its key, value and headers (names and values)
+ * together are larger than {@link #maxRecordBytes(int)}, or a header cannot be carried as text (a
+ * value that is not UTF-8 or {@code null}, a name that occurs twice). The dead letter's
+ * {@linkplain DeadLetter#input() input} is the record as it is in Kafka, a {@link KafkaRecord}
+ * with its original bytes (for a header name that occurs more than once, its last value), so that
+ * it can be forwarded as it is; its origin and its error name the topic, partition and offset.
  * <p>
  * Each subscription has its own consumer owned by a dedicated thread
- * ({@code streamflow-kafka-poll-<n>}), which also calls {@code onNext}. A partition whose buffer
- * is full, or that has records buffered while there is no demand, is paused and resumed when the
- * subscriber has taken them; the thread keeps polling meanwhile, so the member stays in its
- * group. A partition's buffer holds at most {@code bufferPerPartition + max.poll.records - 1}
- * records. The source never completes; cancelling closes the consumer on its thread (after
- * committing, see below) and drops the buffered records. A consumer error (for example a failed
- * authentication or an unknown topic in an assignment) fails the {@code Flux}.
+ * ({@code streamflow-kafka-poll-<n>}), which also calls {@code onNext}: per-record work
+ * downstream that does not move to another scheduler runs on that thread, which is fine, because
+ * it runs only as far as demand goes and the thread is not a Reactor non-blocking thread. A
+ * partition whose buffer is full, or that has records buffered while there is no demand, is
+ * paused and resumed when the subscriber has taken them; the thread keeps polling meanwhile, so
+ * the member stays in its group. A partition's buffer holds at most
+ * {@code bufferPerPartition + max.poll.records - 1} records. The source never completes;
+ * cancelling closes the consumer on its thread (after committing, see below) and drops the
+ * buffered records. A consumer error (for example a failed authentication or an unknown topic in
+ * an assignment) fails the {@code Flux}.
  * <p>
  * Offsets: {@link #flux()} commits the offsets of the elements it handed downstream to the group
  * every {@link #commitInterval(Duration)}, when partitions are revoked and on cancel; a record is
@@ -66,6 +87,11 @@ import java.util.function.Function;
  * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines:
  * the checkpoint holds the positions, and the group gets them only after a checkpoint, through
  * {@link #committingOffsets(String, OutboxSink)}.
+ * <p>
+ * Limits of this version: keyed state does not move with a partition to another member (a
+ * checkpointed pipeline is meant for fixed assignments, or for one member per group); a partition
+ * given back to this member after a rebalance starts afresh in the watermark assigner, so its
+ * records older than the watermark reached meanwhile are late.
  * <p>
  * An immutable configuration: each setter returns a copy.
  *
@@ -76,7 +102,7 @@ public final class KafkaSource<K, V> {
 
     /** Default {@link #bufferPerPartition(int)}: records buffered per partition before it is paused. */
     public static final int DEFAULT_BUFFER_PER_PARTITION = 512;
-    /** Default {@link #maxRecordBytes(int)}: 1 MiB of key and value. */
+    /** Default {@link #maxRecordBytes(int)}: 1 MiB of key, value and headers. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
     /** Default {@link #commitInterval(Duration)}. */
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(5);
@@ -90,8 +116,9 @@ public final class KafkaSource<K, V> {
 
     private final Map<String, Object> properties;
     private final Deserializer<K> keyDeserializer;
-    private final Deserializer<V> valueDeserializer;
+    private final ValueDecoder<K, V> valueDecoder;
     private final List<String> topics;
+    private final Pattern topicPattern;
     private final int[] partitions;
     private final int maxRecordBytes;
     private final int bufferPerPartition;
@@ -99,21 +126,25 @@ public final class KafkaSource<K, V> {
     private final Duration alignTimeout;
     /** Shared by a source and its copies: their live subscriptions, for {@link #committingOffsets}. */
     private final CheckpointCommits checkpointCommits;
+    /** The meters, or {@code null}. */
+    private final SourceMeters meters;
 
     private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
-                        Deserializer<V> valueDeserializer, List<String> topics, int[] partitions, int maxRecordBytes,
-                        int bufferPerPartition, Duration commitInterval, Duration alignTimeout,
-                        CheckpointCommits checkpointCommits) {
+                        ValueDecoder<K, V> valueDecoder, List<String> topics, Pattern topicPattern, int[] partitions,
+                        int maxRecordBytes, int bufferPerPartition, Duration commitInterval, Duration alignTimeout,
+                        CheckpointCommits checkpointCommits, SourceMeters meters) {
         this.properties = properties;
         this.keyDeserializer = keyDeserializer;
-        this.valueDeserializer = valueDeserializer;
+        this.valueDecoder = valueDecoder;
         this.topics = topics;
+        this.topicPattern = topicPattern;
         this.partitions = partitions;
         this.maxRecordBytes = maxRecordBytes;
         this.bufferPerPartition = bufferPerPartition;
         this.commitInterval = commitInterval;
         this.alignTimeout = alignTimeout;
         this.checkpointCommits = checkpointCommits;
+        this.meters = meters;
     }
 
     /**
@@ -127,16 +158,23 @@ public final class KafkaSource<K, V> {
      * @param consumerProperties  Kafka consumer properties; {@code key.deserializer},
      *                            {@code value.deserializer} and {@code enable.auto.commit} are set
      *                            by the source (auto-commit off)
-     * @param keyDeserializer     decodes keys (a {@code null} key stays {@code null})
-     * @param valueDeserializer   decodes values
+     * @param keyDeserializer     decodes keys (a {@code null} key stays {@code null}); a throw makes
+     *                            the record a dead letter
+     * @param valueDeserializer   decodes values (never called with {@code null}: a tombstone is a dead
+     *                            letter); a throw makes the record a dead letter
      * @return the source; choose the topic with {@link #topic(String)} or {@link #assign(String, int...)}
      * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
      */
     public static <K, V> KafkaSource<K, V> create(Map<String, ?> consumerProperties, Deserializer<K> keyDeserializer,
                                                   Deserializer<V> valueDeserializer) {
+        Objects.requireNonNull(valueDeserializer, "valueDeserializer");
+        return create(consumerProperties, keyDeserializer, ValueDecoder.of(valueDeserializer));
+    }
+
+    private static <K, V> KafkaSource<K, V> create(Map<String, ?> consumerProperties, Deserializer<K> keyDeserializer,
+                                                   ValueDecoder<K, V> valueDecoder) {
         Objects.requireNonNull(consumerProperties, "consumerProperties");
         Objects.requireNonNull(keyDeserializer, "keyDeserializer");
-        Objects.requireNonNull(valueDeserializer, "valueDeserializer");
         if (!consumerProperties.containsKey("bootstrap.servers")) {
             throw new IllegalArgumentException("consumer properties need bootstrap.servers, got "
                     + consumerProperties.keySet());
@@ -144,20 +182,44 @@ public final class KafkaSource<K, V> {
         Map<String, Object> props = new HashMap<>(consumerProperties);
         OWNED.forEach(props::remove);
         props.put("enable.auto.commit", "false");
-        return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDeserializer, null, null,
+        return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDecoder, null, null, null,
                 DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL,
-                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits());
+                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits(), null);
     }
 
     /**
-     * As {@link #create}, with keys and values decoded as UTF-8 text.
+     * As {@link #create}, with keys and values decoded as UTF-8 text, strictly: a key or value that
+     * is not well-formed UTF-8 makes the record a dead letter whose error names the first bad byte
+     * (Kafka's {@code StringDeserializer} would replace it with U+FFFD, silently).
      *
      * @param consumerProperties Kafka consumer properties, see {@link #create}
      * @return the source
      * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
      */
     public static KafkaSource<String, String> strings(Map<String, ?> consumerProperties) {
-        return create(consumerProperties, new StringDeserializer(), new StringDeserializer());
+        return create(consumerProperties, new Utf8.StrictDeserializer(), new Utf8.StrictDeserializer());
+    }
+
+    /**
+     * As {@link #create}, with keys as strict UTF-8 text (see {@link #strings}) and values decoded
+     * by {@code values}, with its stream semantics: with a timestamp field the record takes that
+     * time, with {@link JsonDecoder#withoutTimestampField()} it keeps its Kafka timestamp. A value
+     * the decoder cannot decode makes the record a dead letter whose error has the decoder's
+     * {@code JsonDecodingException} as its cause.
+     * <pre>{@code
+     * KafkaSource<String, Event> orders = KafkaSource.json(Map.of("bootstrap.servers", servers,
+     *         "group.id", "order-stats"), JsonDecoder.events().timestampField("ts")).topic("orders");
+     * }</pre>
+     *
+     * @param <V>                the decoded type
+     * @param consumerProperties Kafka consumer properties, see {@link #create}
+     * @param values             the JSON decoder of the values
+     * @return the source
+     * @throws IllegalArgumentException if {@code bootstrap.servers} is missing
+     */
+    public static <V> KafkaSource<String, V> json(Map<String, ?> consumerProperties, JsonDecoder<V> values) {
+        Objects.requireNonNull(values, "values");
+        return create(consumerProperties, new Utf8.StrictDeserializer(), new JsonValues<>(values));
     }
 
     /**
@@ -211,8 +273,47 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("subscribing to " + list + " needs group.id in the consumer "
                     + "properties; without a group, use assign(topic, partitions...)");
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, list, null, maxRecordBytes,
-                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, list, null, null, maxRecordBytes,
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
+    }
+
+    /**
+     * Subscribes to every topic whose whole name matches the regular expression {@code regex}, in
+     * the consumer group {@code group.id}: the group's members share their partitions, and a
+     * matching topic created later is picked up at the consumer's next metadata refresh
+     * ({@code metadata.max.age.ms}, 5 minutes by default).
+     * <p>
+     * The partition id of a record (its {@code Origin.partition()}, by which watermarks are
+     * generated, keyed state is sharded and checkpoint positions are kept) does not depend on which
+     * topics exist: it is {@code hash << 12 | partition}, where {@code hash} is the low 19 bits of
+     * the CRC-32 of the topic name's UTF-8 bytes. So it stays the same across restarts, also when
+     * topics are added or removed meanwhile. It needs the partitions to be below 4,096, and two
+     * matched topics to have different hashes (two random names collide with a chance of 1 in
+     * 524,288; among 50 topics, of about 1 in 420): otherwise the {@code Flux} fails with an error
+     * naming both topics, and a fixed list ({@link #topics(String...)}) is the way out.
+     *
+     * @param regex a {@link Pattern} regular expression for whole topic names
+     * @return a copy reading the matching topics in the group
+     * @throws IllegalArgumentException if the consumer properties have no {@code group.id}, or the
+     *                                  expression is blank or not valid
+     */
+    public KafkaSource<K, V> topicPattern(String regex) {
+        Objects.requireNonNull(regex, "regex");
+        if (regex.isBlank()) {
+            throw new IllegalArgumentException("topicPattern needs a regular expression, got a blank one");
+        }
+        Pattern pattern;
+        try {
+            pattern = Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("topicPattern needs a valid regular expression: " + e.getMessage(), e);
+        }
+        if (properties.get("group.id") == null) {
+            throw new IllegalArgumentException("subscribing to the topic pattern '" + regex + "' needs group.id in "
+                    + "the consumer properties");
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, null, pattern, null, maxRecordBytes,
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
     }
 
     /**
@@ -231,13 +332,14 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("assign needs a topic and at least one partition >= 0, got '" + topic
                     + "' " + Arrays.toString(partitions));
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, List.of(topic),
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, List.of(topic), null,
                 Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
-                alignTimeout, checkpointCommits);
+                alignTimeout, checkpointCommits, meters);
     }
 
     /**
-     * @param bytes the largest key plus value size of a record; larger ones become dead letters
+     * @param bytes the largest size of a record's key, value and headers (names as UTF-8, and values)
+     *              together; larger records become dead letters
      * @return a copy with that limit
      * @throws IllegalArgumentException if {@code bytes < 1}
      */
@@ -245,8 +347,8 @@ public final class KafkaSource<K, V> {
         if (bytes < 1) {
             throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, bytes,
-                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits);
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, bytes,
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
     }
 
     /**
@@ -258,8 +360,8 @@ public final class KafkaSource<K, V> {
         if (records < 1) {
             throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                records, commitInterval, alignTimeout, checkpointCommits);
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
+                records, commitInterval, alignTimeout, checkpointCommits, meters);
     }
 
     /**
@@ -272,8 +374,8 @@ public final class KafkaSource<K, V> {
         if (interval.isNegative()) {
             throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                bufferPerPartition, interval, alignTimeout, checkpointCommits);
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
+                bufferPerPartition, interval, alignTimeout, checkpointCommits, meters);
     }
 
     /**
@@ -293,12 +395,38 @@ public final class KafkaSource<K, V> {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
         }
-        return new KafkaSource<>(properties, keyDeserializer, valueDeserializer, topics, partitions, maxRecordBytes,
-                bufferPerPartition, commitInterval, timeout, checkpointCommits);
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
+                bufferPerPartition, commitInterval, timeout, checkpointCommits, meters);
     }
 
     /**
-     * The records and dead letters, from the committed offsets of the group (or
+     * Registers the source's meters with {@code registry}, tagged {@code pipeline} and
+     * {@code source} (the topics or the pattern), shared by all subscriptions of the copy:
+     * {@code streamflow.kafka.source.records} (records handed downstream) and
+     * {@code streamflow.kafka.source.lag} (records behind the end of the partition not yet handed
+     * downstream: the consumer's lag from its last fetch plus the records buffered here), both with
+     * tags {@code topic} and {@code partition}; {@code streamflow.kafka.source.paused.partitions},
+     * {@code streamflow.kafka.source.pauses} and {@code streamflow.kafka.source.dead.letters}. The
+     * gauges are updated by the poll threads at each poll.
+     *
+     * @param pipeline the pipeline's name, for the {@code pipeline} tag
+     * @param registry where the meters go
+     * @return a copy with those meters
+     */
+    public KafkaSource<K, V> metrics(String pipeline, MeterRegistry registry) {
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(registry, "registry");
+        SourceMeters m = new SourceMeters(registry, pipeline, describe());
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions,
+                maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, m);
+    }
+
+    private String describe() {
+        return topicPattern != null ? topicPattern.pattern() : topics == null ? "none" : String.join(",", topics);
+    }
+
+    /**
+     * The records and dead letters (and release markers after a rebalance), from the committed offsets of the group (or
      * {@code auto.offset.reset}), committing delivered offsets to the group (see the class
      * description). Each subscription opens its own consumer.
      *
@@ -371,9 +499,9 @@ public final class KafkaSource<K, V> {
     /** The elements, with a hook that sees each subscription's poll loop (for tests). */
     Flux<StreamElement<K, V>> flux(Map<Integer, Long> resumeAfter, Consumer<PollLoop<K, V>> onSubscribe) {
         checkTopic();
-        PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDeserializer,
-                topics, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, resumeAfter,
-                resumeAfter == null ? null : checkpointCommits);
+        PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDecoder,
+                topics, topicPattern, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout,
+                resumeAfter, resumeAfter == null ? null : checkpointCommits, meters);
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {
@@ -385,14 +513,16 @@ public final class KafkaSource<K, V> {
     }
 
     private void checkTopic() {
-        if (topics == null) {
-            throw new IllegalStateException("no topic: choose one with topic(name) or assign(name, partitions...)");
+        if (topics == null && topicPattern == null) {
+            throw new IllegalStateException("no topic: choose one with topic(name), topicPattern(regex) or "
+                    + "assign(name, partitions...)");
         }
     }
 
     @Override
     public String toString() {
-        return "KafkaSource{topics=" + topics + (partitions == null ? ", group=" + properties.get("group.id")
+        return "KafkaSource{" + (topicPattern != null ? "pattern=" + topicPattern : "topics=" + topics)
+                + (partitions == null ? ", group=" + properties.get("group.id")
                 : ", partitions=" + Arrays.toString(partitions)) + ", bufferPerPartition=" + bufferPerPartition
                 + ", maxRecordBytes=" + maxRecordBytes + '}';
     }

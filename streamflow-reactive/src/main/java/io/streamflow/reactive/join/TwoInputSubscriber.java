@@ -305,7 +305,7 @@ abstract class TwoInputSubscriber<K, L, R, O> extends StreamOperatorSubscriber<S
             }
         } else if (e instanceof CheckpointBarrier<?, ?> b) {
             onBarrier(s.left(), b);
-        } else if (e instanceof InputStatus<?, ?> st) {
+        } else if (e instanceof InputStatus<?, ?> st && !st.isReleased()) {
             if (s.left()) {
                 leftIdle = st.isIdle();
             } else {

@@ -1,9 +1,11 @@
 package io.streamflow.reactive.kafka.internal;
 
 import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.InputStatus;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.kafka.KafkaRecord;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * One subscription to a Kafka source: a dedicated thread that owns the {@link KafkaConsumer} and a
@@ -43,9 +47,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * paused, so the member stays in its group. A partition's buffer holds at most
  * {@code bufferPerPartition + max.poll.records - 1} records.
  * <p>
- * Records are read as bytes and decoded here, so an undecodable key or value, a {@code null} value
- * or a record larger than the limit becomes a {@link DeadLetter} at its offset instead of failing
- * the poll. Without resume positions (no checkpoint), the offsets of delivered elements are
+ * Records are read as bytes and decoded here, so an undecodable key, value or header, a {@code null}
+ * value or a record larger than the limit becomes a {@link DeadLetter} at its offset, with the
+ * record's bytes as a {@link KafkaRecord}, instead of failing the poll. A partition taken from this
+ * member in a rebalance is followed by {@link InputStatus#released(int)}, after its last delivered
+ * element, so that the watermark assigner downstream forgets it. Without resume positions (no checkpoint), the offsets of delivered elements are
  * committed to the group every commit interval, on revocation and on close: at-least-once.
  *
  * @param <K> key type
@@ -59,10 +65,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     /** The source configuration one subscription needs. */
     public record Settings<K, V>(Map<String, Object> consumerProperties, Deserializer<K> keyDeserializer,
-                                 Deserializer<V> valueDeserializer, List<String> topics, int[] partitions,
-                                 int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
+                                 ValueDecoder<K, V> valueDecoder, List<String> topics, Pattern topicPattern,
+                                 int[] partitions, int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
                                  Duration alignTimeout, Map<Integer, Long> resumeAfter,
-                                 CheckpointCommits checkpointCommits) {
+                                 CheckpointCommits checkpointCommits, SourceMeters meters) {
     }
 
     private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
@@ -78,6 +84,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final CoreSubscriber<? super StreamElement<K, V>> actual;
     private final String operator;
     private final Thread thread;
+    private final PartitionIds ids;
+    /** Release markers of revoked partitions, delivered before any buffered record. */
+    private final ConcurrentLinkedQueue<StreamElement<K, V>> control = new ConcurrentLinkedQueue<>();
 
     private final Map<TopicPartition, PartitionBuffer> buffers = new ConcurrentHashMap<>();
     /** Offset of the last element of each partition that was handed downstream. */
@@ -93,6 +102,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private volatile boolean done;
     private volatile Throwable error;
     private volatile boolean closed;
+    /** A configuration error found in a rebalance callback, which the consumer wraps. */
+    private volatile RuntimeException fatal;
     private volatile Set<Integer> assigned = Set.of();
     /** Delivery held back until newly assigned partitions with records have fetched their first. */
     private volatile boolean gated;
@@ -117,7 +128,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     public PollLoop(Settings<K, V> settings, CoreSubscriber<? super StreamElement<K, V>> actual) {
         this.settings = settings;
         this.actual = actual;
-        this.operator = "kafka-source:" + String.join(",", settings.topics());
+        this.ids = new PartitionIds(settings.topics(), settings.topicPattern());
+        this.operator = "kafka-source:" + (settings.topicPattern() != null ? settings.topicPattern().pattern()
+                : String.join(",", settings.topics()));
         this.thread = new Thread(this, "streamflow-kafka-poll-" + THREADS.incrementAndGet());
         this.thread.setDaemon(true);
     }
@@ -143,6 +156,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 consumer.assign(tps);
                 seekToResumePositions(tps);
                 align(tps);
+            } else if (settings.topicPattern() != null) {
+                consumer.subscribe(settings.topicPattern(), new Rebalance());
             } else {
                 consumer.subscribe(settings.topics(), new Rebalance());
             }
@@ -158,6 +173,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 } catch (WakeupException e) {
                     continue;
                 }
+                if (settings.topicPattern() != null) {
+                    ids.registerAll(consumer.subscription());
+                }
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     buffer(r);
                 }
@@ -171,7 +189,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             }
         } catch (Throwable t) {
             if (!cancelled) {
-                error = new IllegalStateException("Kafka source on " + settings.topics() + " failed: " + t, t);
+                Throwable cause = fatal != null ? fatal : t;
+                error = new IllegalStateException("Kafka source on " + ids.describe() + " failed: " + cause, cause);
                 done = true;
             }
         } finally {
@@ -237,6 +256,17 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             consumer.resume(toResume);
             paused.removeAll(toResume);
         }
+        SourceMeters meters = settings.meters();
+        if (meters != null) {
+            meters.paused(toPause.size() - toResume.size());
+            for (TopicPartition tp : consumer.assignment()) {
+                // the consumer's lag from its last fetch (end offset - position, no request) + what it buffered here
+                java.util.OptionalLong lag = consumer.currentLag(tp);
+                if (lag.isPresent()) {
+                    meters.lag(tp, lag.getAsLong() + buffer(tp).count.get());
+                }
+            }
+        }
         return !paused.isEmpty();
     }
 
@@ -254,41 +284,71 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r) {
         Origin origin = Origin.of(r.topic(), id(r.topic(), r.partition()), r.offset());
-        int size = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+        long size = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+        for (Header h : r.headers()) {
+            size += h.key().getBytes(StandardCharsets.UTF_8).length + (h.value() == null ? 0 : h.value().length);
+        }
         if (size > settings.maxRecordBytes()) {
-            return new DeadLetter<>(null, origin, operator, new IllegalArgumentException("record " + origin
-                    + " has " + size + " bytes of key and value, more than the limit of " + settings.maxRecordBytes()));
+            return deadLetter(r, origin, "has " + size + " bytes of key, value and headers, more than the limit of "
+                    + settings.maxRecordBytes(), null);
         }
         if (r.value() == null) {
-            return new DeadLetter<>(null, origin, operator, new IllegalArgumentException("record " + origin
-                    + " has a null value (a tombstone)"));
+            return deadLetter(r, origin, "has a null value (a tombstone)", null);
+        }
+        Map<String, String> headers = new HashMap<>();
+        for (Header h : r.headers()) {
+            if (h.value() == null) {
+                return deadLetter(r, origin, "header '" + h.key() + "' has a null value, which cannot be carried as "
+                        + "text", null);
+            }
+            String text;
+            try {
+                text = Utf8.decode(h.value());
+            } catch (IllegalArgumentException e) {
+                return deadLetter(r, origin, "the value of header '" + h.key() + "' is " + e.getMessage(), e);
+            }
+            if (headers.put(h.key(), text) != null) {
+                return deadLetter(r, origin, "header '" + h.key() + "' occurs more than once; a record carries "
+                        + "one value per header name", null);
+            }
         }
         K key;
         try {
             key = r.key() == null ? null : settings.keyDeserializer().deserialize(r.topic(), r.headers(), r.key());
         } catch (RuntimeException e) {
-            return new DeadLetter<>(r.key(), origin, operator, new IllegalArgumentException("cannot decode the key of "
-                    + origin + ": " + e, e));
+            return deadLetter(r, origin, "cannot decode the key: " + e, e);
         }
-        V value;
         try {
-            value = settings.valueDeserializer().deserialize(r.topic(), r.headers(), r.value());
+            return settings.valueDecoder().decode(StreamRecord.of(key, r.value(), r.timestamp(), headers, origin),
+                    r.headers());
         } catch (RuntimeException e) {
-            return new DeadLetter<>(r.value(), origin, operator, new IllegalArgumentException(
-                    "cannot decode the value of " + origin + ": " + e, e));
+            return deadLetter(r, origin, "cannot decode the value: " + e, e);
         }
-        Map<String, String> headers = new HashMap<>();
-        for (Header h : r.headers()) {
-            if (h.value() != null) {
-                headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
-            }
-        }
-        return StreamRecord.of(key, value, r.timestamp(), headers, origin);
     }
 
-    /** The partition id of a topic's partition: {@code index << 16 | partition}, index in the topic list. */
+    /**
+     * A dead letter with the record as it is in Kafka (a {@link KafkaRecord}; for a header name that
+     * occurs more than once, its last value) and an error naming topic, partition and offset.
+     */
+    private DeadLetter<K, V> deadLetter(ConsumerRecord<byte[], byte[]> r, Origin origin, String problem,
+                                        Throwable cause) {
+        Map<String, byte[]> headers = new LinkedHashMap<>();
+        for (Header h : r.headers()) {
+            headers.put(h.key(), h.value());
+        }
+        KafkaRecord input = new KafkaRecord(r.topic(), r.partition(), r.key(), r.value(),
+                r.timestamp() < 0 ? null : r.timestamp(), headers);
+        String message = "record at topic " + r.topic() + ", partition " + r.partition() + ", offset " + r.offset()
+                + " (origin " + origin + "): " + problem;
+        if (settings.meters() != null) {
+            settings.meters().deadLetter();
+        }
+        return new DeadLetter<>(input, origin, operator, new IllegalArgumentException(message, cause));
+    }
+
+    /** The partition id of a topic's partition, see {@link PartitionIds}. */
     private int id(String topic, int partition) {
-        return settings.topics().indexOf(topic) << 16 | partition;
+        return ids.id(topic, partition);
     }
 
     private boolean committing() {
@@ -385,6 +445,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             try {
                 c.close(Duration.ofSeconds(5));
             } finally {
+                if (settings.meters() != null) {
+                    settings.meters().paused(-paused.size());
+                    buffers.keySet().forEach(settings.meters()::revoked);
+                }
+                paused.clear();
                 closed = true;
                 buffers.clear();
             }
@@ -406,10 +471,24 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
         private void handOver(Collection<TopicPartition> revoked, boolean commit) {
             for (TopicPartition tp : revoked) {
-                buffers.remove(tp);
+                PartitionBuffer dropped = buffers.remove(tp);
+                if (dropped != null) {
+                    dropped.queue.clear(); // a drain holding it delivers nothing of it after the marker
+                }
+                // after the partition's last delivered element: the assigner downstream forgets it
+                control.offer(InputStatus.released(id(tp.topic(), tp.partition())));
             }
             awaitingFirst.removeAll(revoked);
-            paused.removeAll(revoked);
+            int unpaused = 0;
+            for (TopicPartition tp : revoked) {
+                unpaused += paused.remove(tp) ? 1 : 0;
+                if (settings.meters() != null) {
+                    settings.meters().revoked(tp);
+                }
+            }
+            if (settings.meters() != null) {
+                settings.meters().paused(-unpaused);
+            }
             if (commit && committing()) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(revoked);
                 if (!offsets.isEmpty()) {
@@ -424,6 +503,14 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            try {
+                for (TopicPartition tp : assigned) {
+                    ids.checkPartition(tp.topic(), tp.partition());
+                }
+            } catch (IllegalStateException e) {
+                fatal = e;
+                throw e;
+            }
             seekToResumePositions(assigned);
             align(assigned);
         }
@@ -455,10 +542,20 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             long r = requested.get();
             long e = 0;
             List<PartitionBuffer> partitions = new ArrayList<>(buffers.values());
-            while (e != r && !gated) {
+            while (e != r) {
                 if (cancelled) {
                     buffers.clear();
+                    control.clear();
                     return;
+                }
+                StreamElement<K, V> c = control.poll();
+                if (c != null) {
+                    actual.onNext(c);
+                    e++;
+                    continue;
+                }
+                if (gated) {
+                    break;
                 }
                 Buffered b = next(partitions);
                 if (b == null) {
@@ -466,13 +563,16 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 }
                 actual.onNext((StreamElement<K, V>) b.element());
                 delivered.put(b.partition(), b.offset());
+                if (settings.meters() != null && b.element() instanceof StreamRecord<?, ?>) {
+                    settings.meters().recordOut(b.partition());
+                }
                 e++;
             }
             if (cancelled) {
                 buffers.clear();
                 return;
             }
-            if (done && buffers.values().stream().allMatch(b -> b.queue.isEmpty())) {
+            if (done && control.isEmpty() && buffers.values().stream().allMatch(b -> b.queue.isEmpty())) {
                 Throwable t = error;
                 cancelled = true;
                 if (t != null) {
