@@ -15,8 +15,11 @@ public final class KafkaSendException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The target topic, or {@code null} when the record could not be formatted. */
     private final String topic;
+    /** The target partition, or {@code null} for the producer's partitioner. */
     private final Integer partition;
+    /** Where the record came from; not serialised. */
     private final transient Origin origin;
 
     /**
