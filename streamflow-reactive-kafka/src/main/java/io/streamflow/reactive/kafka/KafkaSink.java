@@ -45,6 +45,13 @@ import java.util.function.Function;
  * again after a restart). Consumers that read with {@code isolation.level=read_uncommitted} may
  * see records of aborted transactions: exactly-once holds for {@code read_committed} readers.
  * <p>
+ * A sink delivers one output of a pipeline: give its dead letters or late records (see
+ * {@link io.streamflow.reactive.Checkpointing#sideOutputs()}) a sink with a transactional id of their
+ * own; a checkpoint delivered again with other records than the ones this transactional id holds
+ * for it fails the delivery instead of being skipped.
+ * <p>
+ * For a pipeline without checkpoints, {@link KafkaSender} sends at-least-once, outside transactions.
+ * <p>
  * Calls are made one at a time on the checkpointed sink's worker thread, which may block. An
  * immutable configuration; {@link #close()} closes the producer it opened.
  */

@@ -26,7 +26,8 @@ class KafkaApiTest {
     @Test
     void publicSignaturesNameOnlyTheUsersSerializersAndDeserializersOfTheKafkaClient() {
         Set<String> problems = new TreeSet<>();
-        for (Class<?> c : List.of(KafkaSink.class, KafkaRecord.class, KafkaSource.class)) {
+        for (Class<?> c : List.of(KafkaSink.class, KafkaRecord.class, KafkaSource.class, KafkaSender.class,
+                SendResult.class, KafkaSendException.class, DeadLetterTopic.class)) {
             for (Method m : c.getDeclaredMethods()) {
                 if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()) {
                     continue;

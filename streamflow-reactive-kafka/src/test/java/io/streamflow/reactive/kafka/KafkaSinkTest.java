@@ -184,6 +184,22 @@ class KafkaSinkTest {
     }
 
     @Test
+    void aSinkSharedByTwoOutputsOfAPipelineRefusesTheSecondInsteadOfSkippingIt(KafkaBroker broker) throws IOException {
+        broker.createTopic("counts-e", 1);
+        try (KafkaSink sink = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-e")) {
+            sink.deliveries();
+            // the records of checkpoint 3, then its dead letters through the same sink
+            sink.deliver(new OutboxSink.Delivery(3, Map.of("numbers", Map.of(0, 30L)), 2, 11, false),
+                    List.of(text("counts-e", "a", 1), text("counts-e", "b", 2)));
+            OutboxSink.Delivery deadLetters = new OutboxSink.Delivery(3, Map.of("numbers", Map.of(0, 30L)), 1, 22, false);
+            assertThatThrownBy(() -> sink.deliver(deadLetters, List.of(text("counts-e", "dead", 9))))
+                    .isInstanceOf(IOException.class).hasMessageContaining("one output")
+                    .hasMessageContaining("transactional id of their own");
+        }
+        assertThat(readCommitted(broker, "counts-e")).isEqualTo(Map.of("a", List.of(1L), "b", List.of(2L)));
+    }
+
+    @Test
     void aTransactionThatFailsIsAbortedAndNothingOfItIsVisible(KafkaBroker broker) throws IOException {
         broker.createTopic("counts-d", 1);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -32,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,8 +58,8 @@ public final class TransactionalDelivery {
     private final Counter aborted;
     private final Timer duration;
     private KafkaProducer<byte[], byte[]> producer;
-    /** Checkpoint ids whose delivery record is in the deliveries topic (read at start, then added). */
-    private Set<Long> delivered;
+    /** Delivery records in the deliveries topic by checkpoint id (read at start, then added). */
+    private Map<Long, Delivery> delivered;
     /** Set once another instance took the transactional id over: this one must not take it back. */
     private String fenced;
 
@@ -160,11 +159,11 @@ public final class TransactionalDelivery {
         } catch (KafkaException e) {
             throw failure("cannot read the delivery records of '" + transactionalId + "' from " + deliveriesTopic, e);
         }
-        Set<Long> ids = new HashSet<>();
+        Map<Long, Delivery> byId = new HashMap<>();
         for (Delivery d : out) {
-            ids.add(d.checkpointId());
+            byId.put(d.checkpointId(), d);
         }
-        delivered = ids;
+        delivered = byId;
         return out;
     }
 
@@ -216,7 +215,16 @@ public final class TransactionalDelivery {
         if (delivery != null && delivered == null) {
             deliveries();
         }
-        if (delivery != null && delivered.contains(checkpointId)) {
+        Delivery held = delivery == null ? null : delivered.get(checkpointId);
+        if (held != null) {
+            if (held.records() != delivery.records() || held.fingerprint() != delivery.fingerprint()) {
+                // not the same output again: a second output of the pipeline (dead letters, late records) sharing
+                // this transactional id would be skipped here and lost
+                throw new IOException("checkpoint " + checkpointId + " is already delivered by '" + transactionalId
+                        + "' with " + held.records() + " records, and now comes with " + delivery.records()
+                        + " other ones: a KafkaSink delivers one output of a pipeline. Give the side outputs (dead "
+                        + "letters, late records) a KafkaSink with a transactional id of their own");
+            }
             LOG.debug("checkpoint {} is already in {}: not delivered again", checkpointId, deliveriesTopic);
             return;
         }
@@ -257,7 +265,7 @@ public final class TransactionalDelivery {
                     + "of '" + transactionalId + "' (nothing of it is visible to read_committed consumers)", e);
         }
         if (delivery != null) {
-            delivered.add(checkpointId);
+            delivered.put(checkpointId, delivery);
         }
     }
 
