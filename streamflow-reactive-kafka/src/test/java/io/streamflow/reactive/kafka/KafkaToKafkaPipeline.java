@@ -215,8 +215,10 @@ public final class KafkaToKafkaPipeline {
             return Flux.empty();
         }
         return elements.takeUntil(e -> {
-            Origin o = e instanceof StreamRecord<?, ?> r ? r.origin() : ((DeadLetter<?, ?>) e).origin();
-            if (o.position() >= PER_PARTITION - 1) {
+            // release markers of partitions revoked in a rebalance carry no position
+            Origin o = e instanceof StreamRecord<?, ?> r ? r.origin()
+                    : e instanceof DeadLetter<?, ?> d ? d.origin() : null;
+            if (o != null && o.position() >= PER_PARTITION - 1) {
                 done.add(o.partition());
             }
             return done.size() == PARTITIONS;

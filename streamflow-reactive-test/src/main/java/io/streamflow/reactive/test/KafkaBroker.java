@@ -50,6 +50,10 @@ import java.util.stream.Stream;
  * a shutdown hook kills it, and if that JVM is itself killed, the broker halts when its standard
  * input ends.
  *
+ * <p>The broker keeps every record for as long as it runs ({@code log.retention.ms=-1}): records
+ * with event-time timestamps far in the past, as tests write them, are not deleted by time-based
+ * retention under a running test ({@link KafkaBrokerConfig#withBrokerProperty} sets another).
+ *
  * <p>Every method blocks (starting takes seconds), so none may be called on a non-blocking
  * Reactor thread. The methods are thread-safe. {@link #pause()} and {@link #resume()} need a Unix
  * {@code kill} command.
@@ -586,6 +590,10 @@ public final class KafkaBroker implements AutoCloseable {
         // one session timeout before the new broker process may register (9 s by default)
         p.setProperty("broker.session.timeout.ms", "3000");
         p.setProperty("broker.heartbeat.interval.ms", "500");
+        // no time-based deletion: tests write records with event-time timestamps far in the past (1970
+        // for small numbers), which the default retention of 7 days would delete at the first check,
+        // 5 minutes after start, moving consumers mid-topic to the end of the log
+        p.setProperty("log.retention.ms", "-1");
         config.brokerProperties().forEach(p::setProperty);
         p.setProperty("process.roles", "broker,controller");
         p.setProperty("node.id", "1");

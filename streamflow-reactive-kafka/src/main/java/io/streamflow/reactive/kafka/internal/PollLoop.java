@@ -109,12 +109,24 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private volatile boolean gated;
     /** Drain only: the partition to take the next element from, round robin. */
     private int nextPartition;
+    /**
+     * Newly assigned partitions whose first fetched element has not been handed downstream yet: once
+     * the alignment gate opens, their first elements go first, oldest Kafka timestamp first, so the
+     * watermark assigner downstream knows every one of them before a younger one moves the watermark.
+     */
+    private final Set<TopicPartition> firstPending = ConcurrentHashMap.newKeySet();
 
     // poll thread only
     private KafkaConsumer<byte[], byte[]> consumer;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     private long lastCommitNanos;
     private final Set<TopicPartition> awaitingFirst = new HashSet<>();
+    /**
+     * Per partition revoked in a rebalance, the offset of the first record it fetched and did not
+     * hand downstream: the consumer keeps the fetch position of a partition that is assigned to it
+     * again, past the records the revocation dropped, so a partition assigned again goes back here.
+     */
+    private final Map<TopicPartition, Long> rewind = new HashMap<>();
     /** The offsets of the latest delivered checkpoint, per assigned partition. */
     private final Map<TopicPartition, OffsetAndMetadata> checkpointed = new HashMap<>();
     private long alignDeadlineNanos;
@@ -180,6 +192,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                     buffer(r);
                 }
                 if (gated && (awaitingFirst.isEmpty() || System.nanoTime() - alignDeadlineNanos > 0)) {
+                    // those that fetched nothing in time are not waited for
+                    firstPending.removeAll(awaitingFirst);
                     awaitingFirst.clear();
                     gated = false;
                 }
@@ -223,6 +237,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             Long e = end.get(tp);
             if (e != null && consumer.position(tp) < e) {
                 awaitingFirst.add(tp);
+                firstPending.add(tp);
             }
         }
         if (!awaitingFirst.isEmpty()) {
@@ -237,28 +252,33 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         Set<TopicPartition> toResume = new HashSet<>();
         boolean demand = requested.get() > 0;
         Set<Integer> now = new HashSet<>();
+        // the consumer's own pause flags, not a copy of ours: it keeps them for a partition that a
+        // rebalance revokes and assigns again, so a copy cleared on revocation would leave it paused
+        Set<TopicPartition> consumerPaused = consumer.paused();
         for (TopicPartition tp : consumer.assignment()) {
             now.add(id(tp.topic(), tp.partition()));
             int n = buffer(tp).count.get();
             boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
-            if (shouldPause && !paused.contains(tp)) {
+            if (shouldPause && !consumerPaused.contains(tp)) {
                 toPause.add(tp);
-            } else if (!shouldPause && paused.contains(tp)) {
+            } else if (!shouldPause && consumerPaused.contains(tp)) {
                 toResume.add(tp);
             }
         }
         assigned = Set.copyOf(now);
         if (!toPause.isEmpty()) {
             consumer.pause(toPause);
-            paused.addAll(toPause);
         }
         if (!toResume.isEmpty()) {
             consumer.resume(toResume);
-            paused.removeAll(toResume);
         }
+        Set<TopicPartition> nowPaused = consumer.paused();
+        int before = paused.size();
+        paused.retainAll(nowPaused);
+        paused.addAll(nowPaused);
         SourceMeters meters = settings.meters();
         if (meters != null) {
-            meters.paused(toPause.size() - toResume.size());
+            meters.paused(paused.size() - before);
             for (TopicPartition tp : consumer.assignment()) {
                 // the consumer's lag from its last fetch (end offset - position, no request) + what it buffered here
                 java.util.OptionalLong lag = consumer.currentLag(tp);
@@ -472,9 +492,15 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         private void handOver(Collection<TopicPartition> revoked, boolean commit) {
             for (TopicPartition tp : revoked) {
                 PartitionBuffer dropped = buffers.remove(tp);
+                Buffered head = dropped == null ? null : dropped.queue.peek();
                 if (dropped != null) {
                     dropped.queue.clear(); // a drain holding it delivers nothing of it after the marker
                 }
+                Long last = delivered.get(tp);
+                if (commit && (head != null || last != null)) {
+                    rewind.put(tp, head != null ? head.offset() : last + 1);
+                }
+                firstPending.remove(tp);
                 // after the partition's last delivered element: the assigner downstream forgets it
                 control.offer(InputStatus.released(id(tp.topic(), tp.partition())));
             }
@@ -511,7 +537,19 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 fatal = e;
                 throw e;
             }
-            seekToResumePositions(assigned);
+            // a partition revoked and now assigned again goes back to its first record not handed
+            // downstream; one that went to another member meanwhile starts afresh
+            rewind.keySet().retainAll(consumer.assignment());
+            List<TopicPartition> fresh = new ArrayList<>();
+            for (TopicPartition tp : assigned) {
+                Long next = rewind.remove(tp);
+                if (next != null) {
+                    consumer.seek(tp, next);
+                } else {
+                    fresh.add(tp);
+                }
+            }
+            seekToResumePositions(fresh);
             align(assigned);
         }
     }
@@ -594,6 +632,12 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     /** The next element, taking the partitions in turn, so that no partition's records wait for another's. */
     private Buffered next(List<PartitionBuffer> partitions) {
+        if (!firstPending.isEmpty()) {
+            Buffered first = oldestFirst();
+            if (first != null) {
+                return first;
+            }
+        }
         int n = partitions.size();
         for (int k = 0; k < n; k++) {
             int i = (nextPartition + k) % n;
@@ -606,6 +650,35 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             }
         }
         return null;
+    }
+
+    /** The first element of the oldest of the newly assigned partitions, or null when none has one buffered. */
+    private Buffered oldestFirst() {
+        PartitionBuffer oldest = null;
+        TopicPartition oldestTp = null;
+        long oldestTs = Long.MAX_VALUE;
+        for (TopicPartition tp : firstPending) {
+            PartitionBuffer pb = buffers.get(tp);
+            Buffered head = pb == null ? null : pb.queue.peek();
+            if (head == null) {
+                continue;
+            }
+            long ts = head.element() instanceof StreamRecord<?, ?> r ? r.timestamp() : Long.MIN_VALUE;
+            if (oldest == null || ts < oldestTs) {
+                oldest = pb;
+                oldestTp = tp;
+                oldestTs = ts;
+            }
+        }
+        if (oldest == null) {
+            return null;
+        }
+        Buffered b = oldest.queue.poll();
+        if (b != null) {
+            oldest.count.decrementAndGet();
+            firstPending.remove(oldestTp);
+        }
+        return b;
     }
 
     // ---- observation, for tests and metrics ----
