@@ -34,7 +34,9 @@ import java.util.concurrent.TimeoutException;
  * which no system reads. The producer's partitioner spreads the keys over the topic's partitions,
  * so each key lives in one partition (Kafka Streams can count per key without a repartition topic).
  * <p>
- * After the events, every partition gets one end marker: key {@link #END}, timestamp past the
+ * After the events, every partition gets one end marker: key {@link #endKey endKey(partition)}
+ * (a key per partition: StreamFlow shards keyed state by source partition, so a key must come
+ * from one partition), timestamp past the
  * last window's end plus the disorder bound. It moves every system's event time (the watermark,
  * Kafka Streams' stream time) past every window of the events, so all of them close, and tells the
  * systems that the input is over. No system counts it; its own window never closes.
@@ -46,8 +48,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class KafkaInput {
 
-    /** Key of the end markers. */
-    public static final String END = "~end";
+    /** Prefix of the end markers' keys (no generated key starts with it: they are hex digits). */
+    static final String END = "~end-";
 
     /** Window size of the cells: 1 s tumbling. */
     public static final long WINDOW_MILLIS = 1000;
@@ -96,6 +98,16 @@ public final class KafkaInput {
     }
 
     private KafkaInput() {
+    }
+
+    /** The key of partition {@code p}'s end marker. */
+    static String endKey(int p) {
+        return END + p;
+    }
+
+    /** Whether {@code key} is an end marker's. */
+    static boolean isEnd(Object key) {
+        return key instanceof String s && s.startsWith(END);
     }
 
     /** The key name of key number {@code i}. */
@@ -169,7 +181,7 @@ public final class KafkaInput {
             }
             List<Future<org.apache.kafka.clients.producer.RecordMetadata>> markers = new ArrayList<>();
             for (int p = 0; p < spec.partitions(); p++) {
-                markers.add(producer.send(new ProducerRecord<>(topic, p, spec.endTimestamp(), END, "end")));
+                markers.add(producer.send(new ProducerRecord<>(topic, p, spec.endTimestamp(), endKey(p), "end")));
             }
             producer.flush();
             Map<Integer, Long> ends = new HashMap<>();

@@ -114,7 +114,7 @@ final class KafkaLatency {
                 }
                 long endTs = KafkaInput.windowStart(lastTs) + KafkaInput.WINDOW_MILLIS + disorder + 1;
                 for (int p = 0; p < partitions; p++) {
-                    producer.send(new ProducerRecord<>(input, p, endTs, KafkaInput.END, "end"));
+                    producer.send(new ProducerRecord<>(input, p, endTs, KafkaInput.endKey(p), "end"));
                 }
                 producer.flush();
             }

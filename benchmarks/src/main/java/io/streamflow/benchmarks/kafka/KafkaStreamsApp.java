@@ -61,7 +61,7 @@ final class KafkaStreamsApp {
             if (records++ == 0) {
                 first = System.nanoTime();
             }
-            if (KafkaInput.END.equals(record.key())) {
+            if (KafkaInput.isEnd(record.key())) {
                 ends.put(record.partition(), record.offset());
             }
             return record.timestamp();
@@ -86,7 +86,7 @@ final class KafkaStreamsApp {
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
                 .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
                 .toStream()
-                .filter((w, count) -> !KafkaInput.END.equals(w.key()))
+                .filter((w, count) -> !KafkaInput.isEnd(w.key()))
                 .map((w, count) -> KeyValue.pair(KafkaInput.resultKey(w.key(), w.window().start()), count))
                 .to(output, Produced.with(Serdes.String(), Serdes.Long()));
 

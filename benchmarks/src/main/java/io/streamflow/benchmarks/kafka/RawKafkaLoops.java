@@ -49,7 +49,7 @@ final class RawKafkaLoops {
                 }
                 for (ConsumerRecord<String, String> r : polled) {
                     records++;
-                    if (KafkaInput.END.equals(r.key())) {
+                    if (KafkaInput.isEnd(r.key())) {
                         ended.add(r.partition());
                     }
                 }
@@ -92,7 +92,7 @@ final class RawKafkaLoops {
                     records++;
                     PartitionState p = partitions.computeIfAbsent(r.partition(), k -> new PartitionState());
                     long ts = r.timestamp();
-                    if (KafkaInput.END.equals(r.key())) {
+                    if (KafkaInput.isEnd(r.key())) {
                         ended.add(r.partition());
                     } else {
                         long start = KafkaInput.windowStart(ts);

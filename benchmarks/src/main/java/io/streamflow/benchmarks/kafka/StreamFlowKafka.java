@@ -68,7 +68,7 @@ final class StreamFlowKafka {
                     .aggregate(Aggregations.<String>count())
                     .records()
                     .doOnNext(r -> {
-                        if (!KafkaInput.END.equals(r.key())) {
+                        if (!KafkaInput.isEnd(r.key())) {
                             long start = r.value().start();
                             producer.send(new ProducerRecord<>(output, null, start,
                                     KafkaInput.resultKey(r.key(), start), r.value().value()));
@@ -104,7 +104,7 @@ final class StreamFlowKafka {
                     .window(Windows.tumbling(Duration.ofMillis(KafkaInput.WINDOW_MILLIS))).name("counts")
                     .aggregate(Aggregations.<String>count())
                     .elements()
-                    .filter(e -> !(e instanceof StreamRecord<?, ?> r && KafkaInput.END.equals(r.key())))
+                    .filter(e -> !(e instanceof StreamRecord<?, ?> r && KafkaInput.isEnd(r.key())))
                     .as(cp.sink(source.committingOffsets("input", kafka),
                             (StreamRecord<String, WindowResult<String, Long>> r) -> KafkaRecord.of(output,
                                     KafkaInput.resultKey(r.key(), r.value().start()).getBytes(StandardCharsets.UTF_8),
@@ -125,7 +125,7 @@ final class StreamFlowKafka {
             if (count.getAndIncrement() == 0) {
                 first.set(System.nanoTime());
             }
-            if (e instanceof StreamRecord<?, ?> r && KafkaInput.END.equals(r.key())) {
+            if (e instanceof StreamRecord<?, ?> r && KafkaInput.isEnd(r.key())) {
                 ended.add(r.origin().partition());
             } else if (e instanceof DeadLetter<?, ?> d) {
                 Origin o = d.origin();
