@@ -110,7 +110,7 @@ public final class KafkaWorker {
             cmd.add(base.toString());
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             Handle h = new Handle(system, p);
-            String first = h.out.readLine();
+            String first = h.readLine();
             if (!"ready".equals(first)) {
                 h.close();
                 throw new IOException("worker of " + system.id() + " did not start (first line: " + first + ")");
@@ -124,7 +124,7 @@ public final class KafkaWorker {
             in.write(String.join(" ", "run", bootstrap, input, output, runId, Integer.toString(partitions),
                     Long.toString(disorderMillis), Long.toString(interval.toMillis())) + "\n");
             in.flush();
-            String line = out.readLine();
+            String line = readLine();
             if (line == null) {
                 throw new IOException("worker of " + system.id() + " ended");
             }
@@ -133,6 +133,16 @@ public final class KafkaWorker {
                 return new KafkaSystem.RunResult(Long.parseLong(f[1]), Long.parseLong(f[2]));
             }
             throw new IllegalStateException(system.id() + ": " + line);
+        }
+
+        /** The next protocol line, skipping what the JVM itself prints (unified logging, e.g. JFR's start). */
+        private String readLine() throws IOException {
+            String line = out.readLine();
+            while (line != null && line.startsWith("[")) {
+                System.err.println(system.id() + " worker: " + line);
+                line = out.readLine();
+            }
+            return line;
         }
 
         @Override
