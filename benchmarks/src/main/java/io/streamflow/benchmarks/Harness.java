@@ -4,6 +4,8 @@ import io.streamflow.benchmarks.checkpoint.CheckpointBench;
 
 import io.streamflow.benchmarks.flink.FlinkWindows;
 import io.streamflow.benchmarks.jmh.AllocationProfile;
+import io.streamflow.benchmarks.kafka.KafkaCells;
+import io.streamflow.benchmarks.kafka.KafkaSystem;
 import io.streamflow.benchmarks.nexmark.NexmarkQuery;
 
 import java.io.IOException;
@@ -35,8 +37,13 @@ import java.util.Map;
  * Nexmark queries, all by default, e.g. {@code Q3,Q4,Q8}), {@code jmh}
  * (true/false), {@code latency} (seconds per latency run, 0 skips), {@code out} (results
  * directory), {@code doc} (the document whose results section is rewritten, {@code none} to
- * skip), {@code isolate} (true), {@code worker} (the worker JVMs' flags, comma-separated).
- * {@code quick} is a small run: 1,000,000 events, 2 rounds, 10,000 keys, short JMH and latency.
+ * skip), {@code isolate} (true), {@code worker} (the worker JVMs' flags, comma-separated);
+ * the Kafka cells ({@link KafkaCells}): {@code kafka} (events in the input topic, 0 skips them),
+ * {@code kafka-keys} (10000), {@code kafka-systems} (all of {@link KafkaSystem}), {@code kafka-latency}
+ * (seconds per latency run, 0 skips), {@code kafka-worker} (their worker JVMs' flags).
+ * {@code workloads=none} skips the windowed workloads.
+ * {@code quick} is a small run: 1,000,000 events, 2 rounds, 10,000 keys, short JMH and latency,
+ * 200,000 Kafka events.
  */
 public final class Harness {
 
@@ -57,6 +64,11 @@ public final class Harness {
                 }
             }
         }
+        if (o.kafkaEvents > 0) {
+            KafkaCells.write(KafkaCells.run(new KafkaCells.Settings(o.kafkaEvents, o.kafkaKeys, o.kafkaSystems,
+                    o.rounds, o.warmup, Duration.ofMillis(100), o.kafkaLatencySeconds, o.isolate, o.kafkaWorkerJvm)),
+                    o.out, o.doc);
+        }
         if (o.nexmarkEvents > 0) {
             report.nexmark.addAll(NexmarkRuns.run(o.nexmarkEvents, o.rounds, o.nexmarkQueries));
         }
@@ -74,7 +86,10 @@ public final class Harness {
                         async));
             }
         }
-        report.write();
+        if (!report.windows.isEmpty() || !report.nexmark.isEmpty() || !report.allocation.isEmpty()
+                || !report.latency.isEmpty()) {
+            report.write();
+        }
         if (o.checkpointMb > 0) {
             CheckpointBench.write(CheckpointBench.run(Path.of("target", "checkpoint-bench"), o.checkpointMb, 200,
                     "-Xmx8g", "-Xmx512m"), o.out, o.doc);
@@ -310,6 +325,12 @@ public final class Harness {
         boolean jmh = true;
         int latencySeconds = 30;
         int checkpointMb = 1024;
+        /** Events in the Kafka cells' input topic (0 skips them). */
+        int kafkaEvents = 3_000_000;
+        int kafkaKeys = 10_000;
+        List<KafkaSystem> kafkaSystems = List.of(KafkaSystem.values());
+        int kafkaLatencySeconds = 20;
+        List<String> kafkaWorkerJvm = KafkaCells.DEFAULT_WORKER_JVM;
         boolean quick;
         /** Windowed configurations: every system in a worker JVM of its own ({@link WindowWorker}). */
         boolean isolate = true;
@@ -335,6 +356,8 @@ public final class Harness {
                     o.nexmarkEvents = 500_000;
                     o.latencySeconds = 3;
                     o.checkpointMb = 64;
+                    o.kafkaEvents = 200_000;
+                    o.kafkaLatencySeconds = 6;
                     continue;
                 }
                 int eq = a.indexOf('=');
@@ -351,7 +374,7 @@ public final class Harness {
                             .toList();
                     case "disorder" -> o.disorders = Arrays.stream(value.split(",")).map(s -> Long.parseLong(s.trim()))
                             .toList();
-                    case "workloads" -> o.workloads = Arrays.stream(value.split(","))
+                    case "workloads" -> o.workloads = value.equals("none") ? List.of() : Arrays.stream(value.split(","))
                             .map(s -> WindowWorkload.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
                     case "systems" -> {
                         List<String> s = Arrays.stream(value.split(",")).map(String::trim).toList();
@@ -373,9 +396,16 @@ public final class Harness {
                     case "isolate" -> o.isolate = Boolean.parseBoolean(value);
                     case "worker" -> o.workerJvm = Arrays.stream(value.split(",")).map(String::trim)
                             .filter(f -> !f.isEmpty()).toList();
+                    case "kafka" -> o.kafkaEvents = Integer.parseInt(value.replace("_", ""));
+                    case "kafka-keys" -> o.kafkaKeys = Integer.parseInt(value.replace("_", ""));
+                    case "kafka-systems" -> o.kafkaSystems = Arrays.stream(value.split(",")).map(KafkaSystem::of)
+                            .toList();
+                    case "kafka-latency" -> o.kafkaLatencySeconds = Integer.parseInt(value);
+                    case "kafka-worker" -> o.kafkaWorkerJvm = Arrays.stream(value.split(",")).map(String::trim)
+                            .filter(f -> !f.isEmpty()).toList();
                     default -> throw new IllegalArgumentException("unknown option '" + name + "'; known: events, "
                             + "rounds, warmup, keys, disorder, workloads, systems, nexmark, queries, jmh, latency, checkpoint, out, doc, "
-                            + "isolate, worker");
+                            + "isolate, worker, kafka, kafka-keys, kafka-systems, kafka-latency, kafka-worker");
                 }
             }
             if (o.rounds < 1 || o.events < 1 || o.warmup < 0) {
@@ -387,8 +417,8 @@ public final class Harness {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,d events x %d rounds (after %d unmeasured), keys %s, disorder %s ms, %s, systems %s, "
-                            + "nexmark %,d events %s, jmh %s, latency %d s, checkpoint state %d MB, %s", events, rounds, warmup, keys,
-                    disorders, workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds, checkpointMb,
+                            + "nexmark %,d events %s, jmh %s, latency %d s, checkpoint state %d MB, kafka %,d events, %s", events, rounds, warmup, keys,
+                    disorders, workloads, systems, nexmarkEvents, nexmarkQueries, jmh, latencySeconds, checkpointMb, kafkaEvents,
                     isolate ? "windowed systems each in a worker JVM " + workerJvm : "windowed systems in this JVM");
         }
     }
