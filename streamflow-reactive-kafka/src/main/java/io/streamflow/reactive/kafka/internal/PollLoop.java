@@ -122,9 +122,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private long lastCommitNanos;
     private final Set<TopicPartition> awaitingFirst = new HashSet<>();
     /**
-     * Per partition revoked in a rebalance, the offset of the first record it fetched and did not
-     * hand downstream: the consumer keeps the fetch position of a partition that is assigned to it
-     * again, past the records the revocation dropped, so a partition assigned again goes back here.
+     * Per partition revoked or lost in a rebalance, the offset of the first record it fetched and did
+     * not hand downstream: the consumer keeps the fetch position of a partition that is assigned to
+     * it again, past the records the revocation dropped, so a partition assigned again goes back here.
      */
     private final Map<TopicPartition, Long> rewind = new HashMap<>();
     /** The offsets of the latest delivered checkpoint, per assigned partition. */
@@ -497,7 +497,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                     dropped.queue.clear(); // a drain holding it delivers nothing of it after the marker
                 }
                 Long last = delivered.get(tp);
-                if (commit && (head != null || last != null)) {
+                // lost ones too: a member that missed the group (frozen past its session timeout) and
+                // gets them back must not skip what it fetched and dropped
+                if (head != null || last != null) {
                     rewind.put(tp, head != null ? head.offset() : last + 1);
                 }
                 firstPending.remove(tp);
