@@ -718,8 +718,6 @@ class KafkaSourceTest {
     // ---- semantics over several partitions ----
 
     @Test
-    @org.junit.jupiter.api.Disabled("does not complete yet: about 14 of 322 windows (71 of 2,440 records) never fire "
-            + "after the idle partition is left out; under investigation")
     void outOfOrderPartitionsWithDifferentDelaysAndOneThatGoesIdleGiveTheReferenceCounts(KafkaBroker broker)
             throws Exception {
         broker.createTopic("delays", 4);
