@@ -133,7 +133,14 @@ class KafkaSinkTest {
         assertThat(once(readCommitted(broker, "counts-a"))).isEqualTo(reference());
         double transactions = registry.get("streamflow.kafka.transactions").tags("pipeline", "counting",
                 "sink", "pipeline-a", "result", "committed").counter().count();
-        assertThat(transactions).as("a transaction per checkpoint with output").isGreaterThanOrEqualTo(3);
+        try (KafkaSink reader = KafkaSink.exactlyOnce(broker.clientProperties(), "pipeline-a")) {
+            // how many checkpoints there were depends on how requests coalesce under load; each
+            // committed transaction wrote exactly one delivery record
+            assertThat(transactions).as("a committed transaction per delivery record")
+                    .isEqualTo(reader.deliveries().orElseThrow().size()).isGreaterThanOrEqualTo(1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         assertThat(registry.get("streamflow.kafka.transaction.duration").timer().count())
                 .isEqualTo((long) transactions);
         assertThat(registry.get("streamflow.kafka.transactions").tag("result", "aborted").counter().count()).isZero();
