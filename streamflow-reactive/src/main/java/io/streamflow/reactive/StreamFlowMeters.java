@@ -2,7 +2,8 @@ package io.streamflow.reactive;
 
 /**
  * Every meter StreamFlow registers with Micrometer. Names are lowercase and dotted; tags are
- * low-cardinality only: {@code pipeline} and {@code operator}, never keys or window ids.
+ * low-cardinality only: {@code pipeline} and {@code operator}, and for the per-partition watermark
+ * meters of a watermark operator {@code partition} (the source's partition id), never keys or window ids.
  */
 public enum StreamFlowMeters {
 
@@ -24,6 +25,15 @@ public enum StreamFlowMeters {
     WATERMARK("streamflow.watermark", "milliseconds", "Current event-time watermark of an operator"),
     /** Processing time minus the operator's watermark. */
     WATERMARK_LAG("streamflow.watermark.lag", "milliseconds", "Processing time minus the current watermark"),
+    /**
+     * Watermark of one source partition in a watermark operator (epoch millis), tagged
+     * {@code partition}; removed when the source releases the partition.
+     */
+    PARTITION_WATERMARK("streamflow.watermark.partition", "milliseconds",
+            "Current event-time watermark of one source partition"),
+    /** Processing time minus the watermark of one source partition, tagged {@code partition}. */
+    PARTITION_WATERMARK_LAG("streamflow.watermark.partition.lag", "milliseconds",
+            "Processing time minus the current watermark of one source partition"),
     /** Keyed state entries held by an operator. */
     STATE_ENTRIES("streamflow.state.entries", "entries", "Keyed state entries held by an operator");
 

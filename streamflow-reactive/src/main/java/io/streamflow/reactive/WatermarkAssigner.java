@@ -86,6 +86,8 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         long position = -1;
         long lastActive;
         boolean idle;
+        /** Its watermark meters, removed when the source releases it. */
+        java.util.List<io.micrometer.core.instrument.Meter> meters = java.util.List.of();
 
         Partition(WatermarkGenerator generator) {
             this.generator = generator;
@@ -185,6 +187,8 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         Partition p = partitions.get(id);
         if (p == null) {
             p = new Partition(strategy.generator().get());
+            // a gauge reads the field written by this operator's thread: a slightly stale value at worst
+            p.meters = metrics.partitionWatermark(id, p, q -> q.watermark);
             partitions.put(id, p);
             rejectedOnly.remove(id);
         }
@@ -230,6 +234,7 @@ final class WatermarkAssigner<K, V> extends StreamOperatorSubscriber<StreamEleme
         if (p == null) {
             return;
         }
+        metrics.remove(p.meters);
         if (checkpointing != null && p.position >= 0) {
             rejectedOnly.put(id, p.position);
         }

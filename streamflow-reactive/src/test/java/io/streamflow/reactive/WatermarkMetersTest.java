@@ -63,4 +63,37 @@ class WatermarkMetersTest {
                 .elements().subscribe().dispose();
         assertThat(registry.get("streamflow.watermark.lag").tag("operator", "idle").gauge().value()).isNaN();
     }
+
+    @Test
+    void eachSourcePartitionHasItsWatermarkAndLagUntilTheSourceReleasesIt() {
+        VirtualTimeScheduler clock = VirtualTimeScheduler.create();
+        clock.advanceTimeTo(java.time.Instant.ofEpochMilli(60_000));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        WatermarkStrategy<String, Long> strategy = WatermarkStrategy.<String, Long>forBoundedOutOfOrderness(
+                        Duration.ofMillis(100))
+                .withScheduler(clock)
+                .withMetrics("p", "source", registry);
+        reactor.core.publisher.Sinks.Many<StreamElement<String, Long>> input =
+                reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer();
+        java.util.List<StreamElement<String, Long>> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        EventStream.from(input.asFlux(), strategy).elements().subscribe(out::add);
+        input.tryEmitNext(StreamRecord.of("a", 1L, 10_000, java.util.Map.of(), Origin.of("t", 0, 0)));
+        input.tryEmitNext(StreamRecord.of("b", 2L, 40_000, java.util.Map.of(), Origin.of("t", 3, 0)));
+        input.tryEmitNext(StreamRecord.of("a", 3L, 12_000, java.util.Map.of(), Origin.of("t", 0, 1)));
+
+        java.util.function.BiFunction<String, Integer, Double> gauge = (name, partition) -> registry.get(name)
+                .tag("operator", "source").tag("partition", Integer.toString(partition)).gauge().value();
+        assertThat(gauge.apply("streamflow.watermark.partition", 0)).isEqualTo(11_899);
+        assertThat(gauge.apply("streamflow.watermark.partition", 3)).isEqualTo(39_899);
+        assertThat(gauge.apply("streamflow.watermark.partition.lag", 0)).isEqualTo(60_000 - 11_899);
+        assertThat(gauge.apply("streamflow.watermark.partition.lag", 3)).isEqualTo(60_000 - 39_899);
+        assertThat(registry.get("streamflow.watermark").tag("operator", "source").gauge().value())
+                .as("the operator's watermark is the minimum").isEqualTo(11_899);
+
+        input.tryEmitNext(InputStatus.released(0));
+        assertThat(registry.find("streamflow.watermark.partition").tag("partition", "0").gauge())
+                .as("a released partition's meters are removed").isNull();
+        assertThat(gauge.apply("streamflow.watermark.partition", 3)).isEqualTo(39_899);
+        assertThat(registry.get("streamflow.watermark").tag("operator", "source").gauge().value()).isEqualTo(39_899);
+    }
 }

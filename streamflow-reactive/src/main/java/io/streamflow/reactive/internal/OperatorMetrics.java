@@ -2,12 +2,15 @@ package io.streamflow.reactive.internal;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.streamflow.reactive.StreamFlowMeters;
 import reactor.core.scheduler.Scheduler;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,6 +30,10 @@ public final class OperatorMetrics {
     private final AtomicLong watermark = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong stateEntries = new AtomicLong();
 
+    private final MeterRegistry registry;
+    private final Tags tags;
+    private final Scheduler clock;
+
     private long pendingIn;
     private long pendingOut;
     private long pendingPanes;
@@ -37,6 +44,9 @@ public final class OperatorMetrics {
      */
     public OperatorMetrics(MeterRegistry registry, String pipeline, String operator, Scheduler clock) {
         Tags tags = Tags.of("pipeline", pipeline, "operator", operator);
+        this.registry = registry;
+        this.tags = tags;
+        this.clock = clock;
         in = counter(registry, StreamFlowMeters.RECORDS_IN, tags);
         out = counter(registry, StreamFlowMeters.RECORDS_OUT, tags);
         late = counter(registry, StreamFlowMeters.RECORDS_LATE, tags);
@@ -54,6 +64,34 @@ public final class OperatorMetrics {
                 .description(StreamFlowMeters.STATE_ENTRIES.description())
                 .baseUnit(StreamFlowMeters.STATE_ENTRIES.baseUnit()).tags(tags).strongReference(false)
                 .register(registry);
+    }
+
+    /**
+     * Registers the watermark meters of one source partition of a watermark operator.
+     *
+     * @param partition the partition id (the {@code partition} tag)
+     * @param state     what the watermark is read from; held weakly
+     * @param watermark reads the partition's watermark from {@code state}
+     * @return the meters, for {@link #remove(List)} when the partition is released
+     */
+    public <T> List<Meter> partitionWatermark(int partition, T state, ToLongFunction<T> watermark) {
+        Tags t = tags.and("partition", Integer.toString(partition));
+        return List.of(
+                Gauge.builder(StreamFlowMeters.PARTITION_WATERMARK.meterName(), state,
+                                s -> (double) watermark.applyAsLong(s))
+                        .description(StreamFlowMeters.PARTITION_WATERMARK.description())
+                        .baseUnit(StreamFlowMeters.PARTITION_WATERMARK.baseUnit()).tags(t).strongReference(false)
+                        .register(registry),
+                Gauge.builder(StreamFlowMeters.PARTITION_WATERMARK_LAG.meterName(), state,
+                                s -> lag(clock, watermark.applyAsLong(s)))
+                        .description(StreamFlowMeters.PARTITION_WATERMARK_LAG.description())
+                        .baseUnit(StreamFlowMeters.PARTITION_WATERMARK_LAG.baseUnit()).tags(t).strongReference(false)
+                        .register(registry));
+    }
+
+    /** @param meters meters of {@link #partitionWatermark} to remove from the registry */
+    public void remove(List<Meter> meters) {
+        meters.forEach(registry::remove);
     }
 
     /** Processing time minus the watermark; NaN before the first watermark and after the end of input. */
