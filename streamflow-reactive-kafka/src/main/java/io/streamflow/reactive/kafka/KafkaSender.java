@@ -62,8 +62,10 @@ import java.util.function.Function;
  * <b>Guarantee.</b> A record is in Kafka once its result is emitted. A record may be written twice
  * when the pipeline is restarted and its source replays it; no record is lost by the sender, but a
  * source that acknowledges its input before the result comes back (as {@code KafkaSource.flux()}
- * does when it commits offsets) can lose the records in flight when the process dies; see the
- * module's README for the guarantees of each combination.
+ * does when it commits offsets) can lose the records in flight when the process dies. Read
+ * {@code KafkaSource.acknowledged()} and put {@code source.acknowledgeResults()} after the sender
+ * so that the source commits only what the sender finished; see the module's README for the
+ * guarantees of each combination.
  * <p>
  * Each subscription opens its own producer. An immutable configuration: each setter returns a copy.
  */

@@ -5,7 +5,12 @@ import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.OutboxSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamflow.reactive.InputStatus;
+import io.streamflow.reactive.LateRecord;
+import io.streamflow.reactive.Origin;
+import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.json.JsonDecoder;
+import io.streamflow.reactive.kafka.internal.Acknowledgements;
+import io.streamflow.reactive.kafka.internal.AcknowledgingSubscriber;
 import io.streamflow.reactive.kafka.internal.CheckpointCommits;
 import io.streamflow.reactive.kafka.internal.JsonValues;
 import io.streamflow.reactive.kafka.internal.PollLoop;
@@ -29,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -84,7 +90,23 @@ import java.util.regex.Pattern;
  * Offsets: {@link #flux()} commits the offsets of the elements it handed downstream to the group
  * every {@link #commitInterval(Duration)}, when partitions are revoked and on cancel; a record is
  * handed over when {@code onNext} returned, so the guarantee is at-least-once for pipelines that
- * process a record before {@code onNext} returns. {@link #resume()} is for checkpointed pipelines:
+ * process a record before {@code onNext} returns. A pipeline that finishes a record later, on
+ * another thread (an asynchronous sink such as {@link KafkaSender}, which holds up to
+ * {@code maxInFlight} records unacknowledged by the broker), reads {@link #acknowledged()}: then an
+ * element counts as processed only once it is acknowledged ({@link #acknowledge(StreamElement)},
+ * {@link #acknowledgeResults()} behind a sender, {@link #keepOrAcknowledge(Predicate)} for what the
+ * pipeline drops), and per partition only offsets up to the first element not acknowledged are
+ * committed, so a crash loses nothing:
+ * <pre>{@code
+ * KafkaSource<String, String> clicks = KafkaSource.strings(props).topic("clicks").acknowledged();
+ * clicks.flux()
+ *         .filter(clicks.keepOrAcknowledge(e -> e instanceof StreamRecord))
+ *         .map(e -> (StreamRecord<String, String>) e)
+ *         .transform(sender.send(r -> KafkaRecord.of("clicks-copy", bytes(r.key()), bytes(r.value()))))
+ *         .transform(clicks.acknowledgeResults())
+ *         .subscribe();
+ * }</pre>
+ * {@link #resume()} is for checkpointed pipelines:
  * the checkpoint holds the positions, and the group gets them only after a checkpoint, through
  * {@link #committingOffsets(String, OutboxSink)}.
  * <p>
@@ -107,6 +129,9 @@ public final class KafkaSource<K, V> {
     /** Default {@link #commitInterval(Duration)}. */
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
+    /** Default {@link #maxUnacknowledged(int)}: elements of a partition handed downstream and not acknowledged. */
+    public static final int DEFAULT_MAX_UNACKNOWLEDGED = 1024;
+
     /** Default {@link #alignTimeout(Duration)}. */
     public static final Duration DEFAULT_ALIGN_TIMEOUT = Duration.ofSeconds(10);
 
@@ -128,11 +153,17 @@ public final class KafkaSource<K, V> {
     private final CheckpointCommits checkpointCommits;
     /** The meters, or {@code null}. */
     private final SourceMeters meters;
+    /** Shared by a source and its copies: their live acknowledging subscriptions, for {@link #acknowledge}. */
+    private final Acknowledgements acknowledgements;
+    /** Whether {@link #flux()} commits only acknowledged elements. */
+    private final boolean acknowledged;
+    private final int maxUnacknowledged;
 
     private KafkaSource(Map<String, Object> properties, Deserializer<K> keyDeserializer,
                         ValueDecoder<K, V> valueDecoder, List<String> topics, Pattern topicPattern, int[] partitions,
                         int maxRecordBytes, int bufferPerPartition, Duration commitInterval, Duration alignTimeout,
-                        CheckpointCommits checkpointCommits, SourceMeters meters) {
+                        CheckpointCommits checkpointCommits, SourceMeters meters, Acknowledgements acknowledgements,
+                        boolean acknowledged, int maxUnacknowledged) {
         this.properties = properties;
         this.keyDeserializer = keyDeserializer;
         this.valueDecoder = valueDecoder;
@@ -145,6 +176,9 @@ public final class KafkaSource<K, V> {
         this.alignTimeout = alignTimeout;
         this.checkpointCommits = checkpointCommits;
         this.meters = meters;
+        this.acknowledgements = acknowledgements;
+        this.acknowledged = acknowledged;
+        this.maxUnacknowledged = maxUnacknowledged;
     }
 
     /**
@@ -184,7 +218,8 @@ public final class KafkaSource<K, V> {
         props.put("enable.auto.commit", "false");
         return new KafkaSource<>(Map.copyOf(props), keyDeserializer, valueDecoder, null, null, null,
                 DEFAULT_MAX_RECORD_BYTES, DEFAULT_BUFFER_PER_PARTITION, DEFAULT_COMMIT_INTERVAL,
-                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits(), null);
+                DEFAULT_ALIGN_TIMEOUT, new CheckpointCommits(), null, new Acknowledgements(), false,
+                DEFAULT_MAX_UNACKNOWLEDGED);
     }
 
     /**
@@ -274,7 +309,8 @@ public final class KafkaSource<K, V> {
                     + "properties; without a group, use assign(topic, partitions...)");
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, list, null, null, maxRecordBytes,
-                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
@@ -313,7 +349,8 @@ public final class KafkaSource<K, V> {
                     + "the consumer properties");
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, null, pattern, null, maxRecordBytes,
-                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
@@ -334,7 +371,8 @@ public final class KafkaSource<K, V> {
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, List.of(topic), null,
                 Arrays.stream(partitions).distinct().toArray(), maxRecordBytes, bufferPerPartition, commitInterval,
-                alignTimeout, checkpointCommits, meters);
+                alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
@@ -348,7 +386,8 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("maxRecordBytes must be >= 1, was " + bytes);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, bytes,
-                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters);
+                bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
@@ -361,11 +400,13 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("bufferPerPartition must be >= 1, was " + records);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
-                records, commitInterval, alignTimeout, checkpointCommits, meters);
+                records, commitInterval, alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
-     * @param interval how often {@link #flux()} commits the offsets of delivered elements to the group
+     * @param interval how often {@link #flux()} commits the offsets of delivered elements (of
+     *                 acknowledged ones, see {@link #acknowledged()}) to the group
      * @return a copy with that interval
      * @throws IllegalArgumentException if {@code interval} is negative
      */
@@ -375,7 +416,8 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("commitInterval must not be negative, was " + interval);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
-                bufferPerPartition, interval, alignTimeout, checkpointCommits, meters);
+                bufferPerPartition, interval, alignTimeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
     }
 
     /**
@@ -396,7 +438,144 @@ public final class KafkaSource<K, V> {
             throw new IllegalArgumentException("alignTimeout must not be negative, was " + timeout);
         }
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions, maxRecordBytes,
-                bufferPerPartition, commitInterval, timeout, checkpointCommits, meters);
+                bufferPerPartition, commitInterval, timeout, checkpointCommits, meters, acknowledgements,
+                acknowledged, maxUnacknowledged);
+    }
+
+    /**
+     * A copy whose {@link #flux()} counts an element as processed only once it is acknowledged,
+     * for pipelines that finish records asynchronously (a {@link KafkaSender}, or any work that
+     * goes on after {@code onNext} returned): at-least-once end to end, also when the process dies.
+     * <ul>
+     * <li>Acknowledge every record and dead letter of the {@code Flux} once its outcome is final:
+     * {@link #acknowledgeResults()} after a sender acknowledges each result's input (a result
+     * holding a {@code DeadLetter} too: the dead letter is the record's outcome), and
+     * {@link #acknowledge(StreamElement)} or {@link #acknowledge(Origin)} acknowledge one element.
+     * An element the pipeline drops must be acknowledged as well: filter with
+     * {@link #keepOrAcknowledge(Predicate)}, which acknowledges what it drops. Release markers
+     * ({@link InputStatus}) need none. Acknowledgements may come in any order and from any thread,
+     * through this source or any copy of it (they share the routing, by the element's
+     * {@link Origin}); they are applied on the poll thread, and one of an element no longer
+     * outstanding (acknowledged already, or of a partition since revoked) is ignored.</li>
+     * <li>Per partition, the offset committed (every {@link #commitInterval(Duration)}, on
+     * revocation and on cancel) is that of the first element not yet acknowledged: the
+     * acknowledged prefix, never past an element still in flight. A restart of the group, or the
+     * member that takes a revoked partition over, reads again from there, so an element
+     * acknowledged after one still in flight may be read twice. A partition revoked or lost and
+     * assigned to this member again goes back to its first element not acknowledged.</li>
+     * <li>A partition with {@link #maxUnacknowledged(int)} elements unacknowledged gets no more
+     * handed downstream and is paused, as a full buffer is, until acknowledgements come: so an
+     * element never acknowledged holds its partition back (visible as a paused partition) instead
+     * of being skipped. Keep the limit above what the pipeline holds at a time per partition (a
+     * sender's {@code maxInFlight}, buffers of operators in between); a pipeline that needs many
+     * records before it emits anything (windows, aggregations) is a checkpointed one
+     * ({@link #resume()}), not an acknowledged one.</li>
+     * </ul>
+     * Acknowledgements reach only the live subscriptions of acknowledged copies; the checkpointed
+     * {@link #resume()} ignores this setting. Two subscriptions reading the same partition at the
+     * same time (the same {@link #assign(String, int...)} subscribed twice) would share its
+     * acknowledgements: subscribe once.
+     *
+     * @return a copy whose {@link #flux()} commits only acknowledged elements
+     */
+    public KafkaSource<K, V> acknowledged() {
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions,
+                maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters,
+                acknowledgements, true, maxUnacknowledged);
+    }
+
+    /**
+     * For an {@link #acknowledged()} source: how many elements of one partition may be handed
+     * downstream and not acknowledged; at that many the partition is paused and gets no more
+     * handed downstream until acknowledgements come (default
+     * {@value #DEFAULT_MAX_UNACKNOWLEDGED}).
+     *
+     * @param records the most unacknowledged elements per partition
+     * @return a copy with that limit
+     * @throws IllegalArgumentException if {@code records < 1}
+     */
+    public KafkaSource<K, V> maxUnacknowledged(int records) {
+        if (records < 1) {
+            throw new IllegalArgumentException("maxUnacknowledged must be >= 1, was " + records);
+        }
+        return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions,
+                maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, meters,
+                acknowledgements, acknowledged, records);
+    }
+
+    /**
+     * The element read from Kafka at {@code origin} (its topic, partition id and offset, as a
+     * record or dead letter of an {@link #acknowledged()} copy of this source carries it) is
+     * processed: see {@link #acknowledged()}. Any thread; does not block; applied on the poll
+     * thread of the subscription reading that partition, if any.
+     *
+     * @param origin the element's origin
+     */
+    public void acknowledge(Origin origin) {
+        Objects.requireNonNull(origin, "origin");
+        acknowledgements.acknowledge(origin);
+    }
+
+    /**
+     * The element is processed: acknowledges the origin of a {@link StreamRecord} or a
+     * {@link DeadLetter} (and of a {@link LateRecord}'s record); other elements (release markers,
+     * watermarks) have no offset and are ignored. See {@link #acknowledged()}.
+     *
+     * @param element an element of the {@code Flux} of an acknowledged copy of this source
+     */
+    public void acknowledge(StreamElement<?, ?> element) {
+        Objects.requireNonNull(element, "element");
+        if (element instanceof StreamRecord<?, ?> r) {
+            acknowledge(r.origin());
+        } else if (element instanceof DeadLetter<?, ?> d) {
+            acknowledge(d.origin());
+        } else if (element instanceof LateRecord<?, ?> l) {
+            acknowledge(l.record().origin());
+        }
+    }
+
+    /**
+     * An operator for the results of a {@link KafkaSender} fed by an {@link #acknowledged()} copy
+     * of this source: it passes every result on and, once the downstream {@code onNext} of a result
+     * returned, acknowledges the result's {@linkplain SendResult#input() input} element. A result
+     * holding a {@code DeadLetter} (under {@code ErrorPolicy.deadLetter()}) acknowledges its input
+     * too, once handed downstream: the dead letter is that record's outcome. Errors, completion and
+     * cancel pass through; a result not handed downstream is not acknowledged.
+     * <pre>{@code
+     * records.transform(sender.send(format)).transform(source.acknowledgeResults()).subscribe();
+     * }</pre>
+     *
+     * @param <T> the sender's input type: the elements of the source, so that they carry their origin
+     * @return the operator, for {@link Flux#transform}
+     */
+    public <T extends StreamElement<?, ?>> Function<Flux<SendResult<T>>, Flux<SendResult<T>>> acknowledgeResults() {
+        return results -> new Flux<SendResult<T>>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super SendResult<T>> actual) {
+                results.subscribe(new AcknowledgingSubscriber<SendResult<T>>(actual, r -> acknowledge(r.input())));
+            }
+        };
+    }
+
+    /**
+     * A filter for the elements of an {@link #acknowledged()} copy of this source that acknowledges
+     * every element it drops (see {@link #acknowledge(StreamElement)}), so that a dropped element
+     * does not hold its partition's commits back:
+     * {@code flux.filter(source.keepOrAcknowledge(e -> e instanceof StreamRecord))}.
+     *
+     * @param <E>  the element type
+     * @param keep {@code true} for the elements to keep
+     * @return the predicate, for {@link Flux#filter}
+     */
+    public <E extends StreamElement<?, ?>> Predicate<E> keepOrAcknowledge(Predicate<? super E> keep) {
+        Objects.requireNonNull(keep, "keep");
+        return e -> {
+            if (keep.test(e)) {
+                return true;
+            }
+            acknowledge(e);
+            return false;
+        };
     }
 
     /**
@@ -418,7 +597,8 @@ public final class KafkaSource<K, V> {
         Objects.requireNonNull(registry, "registry");
         SourceMeters m = new SourceMeters(registry, pipeline, describe());
         return new KafkaSource<>(properties, keyDeserializer, valueDecoder, topics, topicPattern, partitions,
-                maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, m);
+                maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout, checkpointCommits, m, acknowledgements, acknowledged,
+                maxUnacknowledged);
     }
 
     private String describe() {
@@ -427,8 +607,9 @@ public final class KafkaSource<K, V> {
 
     /**
      * The records and dead letters (and release markers after a rebalance), from the committed offsets of the group (or
-     * {@code auto.offset.reset}), committing delivered offsets to the group (see the class
-     * description). Each subscription opens its own consumer.
+     * {@code auto.offset.reset}), committing delivered offsets to the group (acknowledged ones for an
+     * {@link #acknowledged()} copy; see the class description). Each subscription opens its own
+     * consumer.
      *
      * @return the elements; never completes
      * @throws IllegalStateException if no topic was chosen
@@ -501,7 +682,8 @@ public final class KafkaSource<K, V> {
         checkTopic();
         PollLoop.Settings<K, V> settings = new PollLoop.Settings<>(properties, keyDeserializer, valueDecoder,
                 topics, topicPattern, partitions, maxRecordBytes, bufferPerPartition, commitInterval, alignTimeout,
-                resumeAfter, resumeAfter == null ? null : checkpointCommits, meters);
+                resumeAfter, resumeAfter == null ? null : checkpointCommits, meters,
+                acknowledged && resumeAfter == null ? acknowledgements : null, maxUnacknowledged);
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super StreamElement<K, V>> actual) {
@@ -524,6 +706,7 @@ public final class KafkaSource<K, V> {
         return "KafkaSource{" + (topicPattern != null ? "pattern=" + topicPattern : "topics=" + topics)
                 + (partitions == null ? ", group=" + properties.get("group.id")
                 : ", partitions=" + Arrays.toString(partitions)) + ", bufferPerPartition=" + bufferPerPartition
-                + ", maxRecordBytes=" + maxRecordBytes + '}';
+                + ", maxRecordBytes=" + maxRecordBytes
+                + (acknowledged ? ", acknowledged, maxUnacknowledged=" + maxUnacknowledged : "") + '}';
     }
 }

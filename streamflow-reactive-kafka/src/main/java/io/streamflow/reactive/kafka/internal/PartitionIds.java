@@ -71,6 +71,26 @@ public final class PartitionIds {
      * @param topic a matched topic
      * @throws IllegalStateException if another matched topic has the same hash
      */
+    /**
+     * The Kafka partition number of a partition id of {@code topic}: the inverse of
+     * {@link #id(String, int)}.
+     *
+     * @param topic the topic name
+     * @param id    a partition id
+     * @return the partition number, or -1 when {@code id} is not an id of a partition of {@code topic}
+     */
+    public int partition(String topic, int id) {
+        if (id < 0) {
+            return -1;
+        }
+        if (pattern == null) {
+            int index = topics.indexOf(topic);
+            return index >= 0 && id >>> 16 == index ? id & 0xFFFF : -1;
+        }
+        int bits = 31 - TOPIC_HASH_BITS;
+        return id >>> bits == topicHash(topic) ? id & ((1 << bits) - 1) : -1;
+    }
+
     public void register(String topic) {
         if (pattern == null) {
             return;

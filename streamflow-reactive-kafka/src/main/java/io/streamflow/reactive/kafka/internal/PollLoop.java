@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +54,14 @@ import java.util.regex.Pattern;
  * member in a rebalance is followed by {@link InputStatus#released(int)}, after its last delivered
  * element, so that the watermark assigner downstream forgets it. Without resume positions (no checkpoint), the offsets of delivered elements are
  * committed to the group every commit interval, on revocation and on close: at-least-once.
+ * <p>
+ * With {@link Settings#acknowledgements()} (and no resume positions), an element counts as
+ * processed only once it is acknowledged: per partition, the offsets handed downstream and not yet
+ * acknowledged are kept (in an {@link Acked}), the committed offset is the first of them (or the
+ * one after the last handed downstream when all are acknowledged), and a partition revoked or lost
+ * goes back to that offset when it is assigned again. Acknowledgements come from any thread through
+ * a queue and are applied on the poll thread. A partition with {@code maxUnacknowledged} elements
+ * unacknowledged gets no more handed downstream and is paused, as a full buffer is.
  *
  * @param <K> key type
  * @param <V> value type
@@ -68,10 +77,47 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                                  ValueDecoder<K, V> valueDecoder, List<String> topics, Pattern topicPattern,
                                  int[] partitions, int maxRecordBytes, int bufferPerPartition, Duration commitInterval,
                                  Duration alignTimeout, Map<Integer, Long> resumeAfter,
-                                 CheckpointCommits checkpointCommits, SourceMeters meters) {
+                                 CheckpointCommits checkpointCommits, SourceMeters meters,
+                                 Acknowledgements acknowledgements, int maxUnacknowledged) {
     }
 
     private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
+    }
+
+    private record Ack(TopicPartition partition, long offset) {
+    }
+
+    /**
+     * One partition's elements handed downstream and not yet acknowledged. The drain records an
+     * offset in {@link #handedOut} before it hands the element over; the poll thread moves them into
+     * {@link #outstanding} before it applies acknowledgements, so an acknowledgement always finds
+     * the offset it acknowledges.
+     */
+    private static final class Acked {
+        final ConcurrentLinkedQueue<Long> handedOut = new ConcurrentLinkedQueue<>();
+        /** Handed downstream and not yet acknowledged; read by the drain to stop at the limit. */
+        final AtomicInteger unacknowledged = new AtomicInteger();
+        // poll thread only
+        final TreeSet<Long> outstanding = new TreeSet<>();
+        long highest = -1;
+
+        void absorb() {
+            for (Long o = handedOut.poll(); o != null; o = handedOut.poll()) {
+                outstanding.add(o);
+                highest = Math.max(highest, o);
+            }
+        }
+
+        void acknowledge(long offset) {
+            if (outstanding.remove(offset)) {
+                unacknowledged.decrementAndGet();
+            }
+        }
+
+        /** The offset to commit: the first not acknowledged, or -1 when nothing was handed downstream. */
+        long position() {
+            return outstanding.isEmpty() ? (highest < 0 ? -1 : highest + 1) : outstanding.first();
+        }
     }
 
     /** One partition's fetched, not yet delivered elements, in offset order. */
@@ -95,6 +141,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicInteger maxBuffered = new AtomicInteger();
     private final Set<TopicPartition> paused = ConcurrentHashMap.newKeySet();
+    /** Per partition, in acknowledging mode, the elements handed downstream and not acknowledged. */
+    private final Map<TopicPartition, Acked> acked = new ConcurrentHashMap<>();
+    /** Acknowledgements from any thread, applied on the poll thread. */
+    private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
     /** Positions of delivered checkpoints, to commit to the group on the poll thread. */
     private final ConcurrentLinkedQueue<Map<Integer, Long>> checkpointCommits = new ConcurrentLinkedQueue<>();
 
@@ -177,7 +227,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             if (settings.checkpointCommits() != null) {
                 settings.checkpointCommits().add(this);
             }
+            if (acknowledging()) {
+                settings.acknowledgements().add(this);
+            }
             while (!cancelled) {
+                applyAcknowledgements();
                 Duration timeout = updatePauses() ? POLL_WHILE_PAUSED : POLL;
                 ConsumerRecords<byte[], byte[]> records;
                 try {
@@ -258,7 +312,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         for (TopicPartition tp : consumer.assignment()) {
             now.add(id(tp.topic(), tp.partition()));
             int n = buffer(tp).count.get();
-            boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0);
+            boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0) || atLimit(tp);
             if (shouldPause && !consumerPaused.contains(tp)) {
                 toPause.add(tp);
             } else if (!shouldPause && consumerPaused.contains(tp)) {
@@ -375,6 +429,76 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         return settings.resumeAfter() == null && settings.consumerProperties().get("group.id") != null;
     }
 
+    /** Whether elements count as processed only once acknowledged (not for a checkpointed source). */
+    private boolean acknowledging() {
+        return settings.acknowledgements() != null && settings.resumeAfter() == null;
+    }
+
+    /** Whether the partition has as many unacknowledged elements as it may have. Any thread. */
+    private boolean atLimit(TopicPartition tp) {
+        if (!acknowledging()) {
+            return false;
+        }
+        Acked a = acked.get(tp);
+        return a != null && a.unacknowledged.get() >= settings.maxUnacknowledged();
+    }
+
+    /**
+     * An element with this origin was processed. Any thread: queued, applied on the poll thread to
+     * a partition of this subscription, ignored for others.
+     *
+     * @param origin topic, partition id and offset of the element
+     */
+    void acknowledge(Origin origin) {
+        int partition = ids.partition(origin.source(), origin.partition());
+        if (partition >= 0) {
+            acks.offer(new Ack(new TopicPartition(origin.source(), partition), origin.position()));
+        }
+    }
+
+    /**
+     * Applies the queued acknowledgements: first takes them from the queue, then the offsets handed
+     * downstream, so that every offset an acknowledgement names (handed out before it was
+     * acknowledged) is known. An acknowledgement of an offset not outstanding (acknowledged already,
+     * from before a rebalance, or of a partition not assigned here) is ignored.
+     */
+    private void applyAcknowledgements() {
+        if (!acknowledging()) {
+            return;
+        }
+        List<Ack> taken = new ArrayList<>();
+        for (Ack a = acks.poll(); a != null; a = acks.poll()) {
+            taken.add(a);
+        }
+        for (Acked a : acked.values()) {
+            a.absorb();
+        }
+        for (Ack a : taken) {
+            Acked p = acked.get(a.partition());
+            if (p != null) {
+                p.acknowledge(a.offset());
+            }
+        }
+    }
+
+    /**
+     * The offset to commit for a partition: the one after its last element handed downstream, or in
+     * acknowledging mode its first element not acknowledged; {@code null} when there is none.
+     */
+    private Long nextToCommit(TopicPartition tp) {
+        if (acknowledging()) {
+            Acked a = acked.get(tp);
+            if (a == null) {
+                return null;
+            }
+            a.absorb();
+            long position = a.position();
+            return position < 0 ? null : position;
+        }
+        Long last = delivered.get(tp);
+        return last == null ? null : last + 1;
+    }
+
     private void commitIfDue(boolean force) {
         if (!committing()) {
             return;
@@ -399,9 +523,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private Map<TopicPartition, OffsetAndMetadata> pendingCommits(Collection<TopicPartition> tps) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition tp : tps) {
-            Long last = delivered.get(tp);
-            if (last != null && !Long.valueOf(last + 1).equals(committed.get(tp))) {
-                offsets.put(tp, new OffsetAndMetadata(last + 1));
+            Long next = nextToCommit(tp);
+            if (next != null && !next.equals(committed.get(tp))) {
+                offsets.put(tp, new OffsetAndMetadata(next));
             }
         }
         return offsets;
@@ -449,6 +573,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         if (settings.checkpointCommits() != null) {
             settings.checkpointCommits().remove(this);
         }
+        if (acknowledging()) {
+            settings.acknowledgements().remove(this);
+        }
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c == null) {
             closed = true;
@@ -456,6 +583,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
         try {
             if (error == null) {
+                applyAcknowledgements();
                 commitIfDue(true);
                 commitCheckpoints(true);
             }
@@ -490,6 +618,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
 
         private void handOver(Collection<TopicPartition> revoked, boolean commit) {
+            applyAcknowledgements();
             for (TopicPartition tp : revoked) {
                 PartitionBuffer dropped = buffers.remove(tp);
                 Buffered head = dropped == null ? null : dropped.queue.peek();
@@ -499,7 +628,17 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 Long last = delivered.get(tp);
                 // lost ones too: a member that missed the group (frozen past its session timeout) and
                 // gets them back must not skip what it fetched and dropped
-                if (head != null || last != null) {
+                if (acknowledging()) {
+                    // back to the first element not acknowledged (the drain records an offset before
+                    // it takes the element, so one it is taking now is outstanding or still the head)
+                    Long next = nextToCommit(tp);
+                    if (head != null && (next == null || head.offset() < next)) {
+                        next = head.offset();
+                    }
+                    if (next != null) {
+                        rewind.put(tp, next);
+                    }
+                } else if (head != null || last != null) {
                     rewind.put(tp, head != null ? head.offset() : last + 1);
                 }
                 firstPending.remove(tp);
@@ -526,6 +665,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             for (TopicPartition tp : revoked) {
                 delivered.remove(tp);
                 committed.remove(tp);
+                acked.remove(tp);
             }
         }
 
@@ -544,6 +684,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             rewind.keySet().retainAll(consumer.assignment());
             List<TopicPartition> fresh = new ArrayList<>();
             for (TopicPartition tp : assigned) {
+                // starts counting afresh (a drain that raced the revocation may have left offsets)
+                acked.remove(tp);
                 Long next = rewind.remove(tp);
                 if (next != null) {
                     consumer.seek(tp, next);
@@ -644,14 +786,38 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         for (int k = 0; k < n; k++) {
             int i = (nextPartition + k) % n;
             PartitionBuffer pb = partitions.get(i);
-            Buffered b = pb.queue.poll();
+            Buffered b = take(pb);
             if (b != null) {
-                pb.count.decrementAndGet();
                 nextPartition = (i + 1) % n;
                 return b;
             }
         }
         return null;
+    }
+
+    /**
+     * The head of a partition's buffer, or null when it is empty or, in acknowledging mode, the
+     * partition has as many unacknowledged elements as it may have. In acknowledging mode the
+     * offset is recorded as handed out before the element leaves the buffer.
+     */
+    private Buffered take(PartitionBuffer pb) {
+        if (acknowledging()) {
+            Buffered head = pb.queue.peek();
+            if (head == null) {
+                return null;
+            }
+            Acked a = acked.computeIfAbsent(head.partition(), k -> new Acked());
+            if (a.unacknowledged.get() >= settings.maxUnacknowledged()) {
+                return null;
+            }
+            a.unacknowledged.incrementAndGet();
+            a.handedOut.offer(head.offset());
+        }
+        Buffered b = pb.queue.poll();
+        if (b != null) {
+            pb.count.decrementAndGet();
+        }
+        return b;
     }
 
     /** The first element of the oldest of the newly assigned partitions, or null when none has one buffered. */
@@ -662,7 +828,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         for (TopicPartition tp : firstPending) {
             PartitionBuffer pb = buffers.get(tp);
             Buffered head = pb == null ? null : pb.queue.peek();
-            if (head == null) {
+            if (head == null || atLimit(tp)) {
                 continue;
             }
             long ts = head.element() instanceof StreamRecord<?, ?> r ? r.timestamp() : Long.MIN_VALUE;
@@ -675,9 +841,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         if (oldest == null) {
             return null;
         }
-        Buffered b = oldest.queue.poll();
+        Buffered b = take(oldest);
         if (b != null) {
-            oldest.count.decrementAndGet();
             firstPending.remove(oldestTp);
         }
         return b;
@@ -693,6 +858,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     /** @return the records fetched and not yet handed downstream, over all partitions */
     public int buffered() {
         return buffers.values().stream().mapToInt(b -> b.count.get()).sum();
+    }
+
+    /** @return the elements handed downstream and not acknowledged yet, over all partitions (acknowledging mode) */
+    public int unacknowledged() {
+        return acked.values().stream().mapToInt(a -> a.unacknowledged.get()).sum();
     }
 
     /** @return the partition ids paused at the moment */
