@@ -3,7 +3,9 @@ package io.streamflow.reactive.kafka;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.ErrorPolicy;
 import io.streamflow.reactive.StreamRecord;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.streamflow.reactive.kafka.internal.SendSubscriber;
+import io.streamflow.reactive.kafka.internal.SenderMeters;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 
@@ -84,13 +86,15 @@ public final class KafkaSender {
     private final int maxInFlight;
     private final ErrorPolicy errorPolicy;
     private final Duration closeTimeout;
+    private final SenderMeters meters;
 
     private KafkaSender(Map<String, Object> properties, int maxInFlight, ErrorPolicy errorPolicy,
-                        Duration closeTimeout) {
+                        Duration closeTimeout, SenderMeters meters) {
         this.properties = properties;
         this.maxInFlight = maxInFlight;
         this.errorPolicy = errorPolicy;
         this.closeTimeout = closeTimeout;
+        this.meters = meters;
     }
 
     /**
@@ -120,7 +124,8 @@ public final class KafkaSender {
         OWNED.forEach(props::remove);
         props.putIfAbsent("enable.idempotence", "true");
         props.putIfAbsent("acks", "all");
-        return new KafkaSender(Map.copyOf(props), DEFAULT_MAX_IN_FLIGHT, ErrorPolicy.fail(), DEFAULT_CLOSE_TIMEOUT);
+        return new KafkaSender(Map.copyOf(props), DEFAULT_MAX_IN_FLIGHT, ErrorPolicy.fail(), DEFAULT_CLOSE_TIMEOUT,
+                null);
     }
 
     /**
@@ -133,7 +138,7 @@ public final class KafkaSender {
         if (records < 1) {
             throw new IllegalArgumentException("maxInFlight must be >= 1, was " + records);
         }
-        return new KafkaSender(properties, records, errorPolicy, closeTimeout);
+        return new KafkaSender(properties, records, errorPolicy, closeTimeout, meters);
     }
 
     /**
@@ -151,7 +156,7 @@ public final class KafkaSender {
      */
     public KafkaSender errorPolicy(ErrorPolicy policy) {
         Objects.requireNonNull(policy, "policy");
-        return new KafkaSender(properties, maxInFlight, policy, closeTimeout);
+        return new KafkaSender(properties, maxInFlight, policy, closeTimeout, meters);
     }
 
     /**
@@ -165,7 +170,26 @@ public final class KafkaSender {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("closeTimeout must not be negative, was " + timeout);
         }
-        return new KafkaSender(properties, maxInFlight, errorPolicy, timeout);
+        return new KafkaSender(properties, maxInFlight, errorPolicy, timeout, meters);
+    }
+
+    /**
+     * Counts the records this sender's subscriptions send in {@code registry}:
+     * {@code streamflow.kafka.sender.records} with tag {@code result} = {@code sent} (acknowledged by
+     * the broker), {@code dead_letter} (could not be sent, a dead letter under the error policy) or
+     * {@code failed} (could not be sent, failing the subscription), tagged {@code pipeline} and
+     * {@code sender} (the {@code client.id} property, or {@value #OPERATOR}).
+     *
+     * @param pipeline the {@code pipeline} tag
+     * @param registry where the meters go
+     * @return a copy with those meters
+     */
+    public KafkaSender metrics(String pipeline, MeterRegistry registry) {
+        Objects.requireNonNull(pipeline, "pipeline");
+        Objects.requireNonNull(registry, "registry");
+        Object clientId = properties.get("client.id");
+        return new KafkaSender(properties, maxInFlight, errorPolicy, closeTimeout,
+                new SenderMeters(registry, pipeline, clientId == null ? OPERATOR : clientId.toString()));
     }
 
     /**
@@ -188,7 +212,7 @@ public final class KafkaSender {
     public <T> Function<Flux<T>, Flux<SendResult<T>>> send(Function<? super T, KafkaRecord> format) {
         Objects.requireNonNull(format, "format");
         SendSubscriber.Settings settings = new SendSubscriber.Settings(properties, maxInFlight, errorPolicy,
-                closeTimeout);
+                closeTimeout, meters);
         return upstream -> new Flux<SendResult<T>>() {
             @Override
             public void subscribe(CoreSubscriber<? super SendResult<T>> actual) {

@@ -247,12 +247,20 @@ class KafkaSenderTest {
     void underTheDeadLetterPolicyARefusedRecordBecomesADeadLetterWhileTheOthersGoOnInOrder(KafkaBroker broker) {
         broker.createTopic("small-b", 1, Map.of("max.message.bytes", "2000"));
         broker.createTopic("small-b.dlq", 1);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         List<SendResult<StreamRecord<String, Integer>>> results = Flux.range(0, 50)
                 .map(i -> order(100 + i, i == 10 || i == 30 ? 10_000 : 100 + i))
                 .transform(KafkaSender.create(smallBatches(broker)).errorPolicy(ErrorPolicy.deadLetter())
+                        .metrics("orders", registry)
                         .send((StreamRecord<String, Integer> r) -> sized(r, "small-b")))
                 .collectList().block(Duration.ofSeconds(120));
         assertThat(results).hasSize(50);
+        java.util.function.Function<String, Double> counted = result -> registry.get("streamflow.kafka.sender.records")
+                .tags("pipeline", "orders", "sender", "KafkaSender", "result", result).counter().count();
+        assertThat(counted.apply("sent")).isEqualTo(48);
+        assertThat(counted.apply("dead_letter")).isEqualTo(2);
+        assertThat(counted.apply("failed")).isZero();
         List<SendResult<StreamRecord<String, Integer>>> dead = results.stream().filter(r -> !r.isSent()).toList();
         assertThat(dead).extracting(r -> r.input().origin().position()).containsExactlyInAnyOrder(110L, 130L);
         for (SendResult<StreamRecord<String, Integer>> d : dead) {

@@ -71,9 +71,10 @@ public final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription,
      * @param maxInFlight  the most elements between upstream and downstream
      * @param errorPolicy  what a record that cannot be sent becomes
      * @param closeTimeout how long closing after a cancel waits for the records the producer holds
+     * @param meters       where sent, dead-lettered and failed records are counted, or {@code null}
      */
     public record Settings(Map<String, Object> properties, int maxInFlight, ErrorPolicy errorPolicy,
-                           Duration closeTimeout) {
+                           Duration closeTimeout, SenderMeters meters) {
     }
 
     private static final AtomicIntegerFieldUpdater<SendSubscriber> WIP =
@@ -316,6 +317,9 @@ public final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription,
     /** The producer's callback, on its network thread (or on the worker for an error found in {@code send}). */
     private void acknowledged(T t, KafkaRecord record, RecordMetadata metadata, Exception ex) {
         if (ex == null) {
+            if (settings.meters() != null) {
+                settings.meters().sent();
+            }
             results.offer(new SendResult<>(t, metadata.topic(), metadata.partition(), metadata.offset(),
                     metadata.hasTimestamp() ? metadata.timestamp() : -1L, null));
         } else if (isProducerError(ex)) {
@@ -334,8 +338,14 @@ public final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription,
                 + ex, null, null, origin(t), ex)
                 : sendException("a record could not be sent", t, record, ex);
         if (!settings.errorPolicy().isDeadLetter()) {
+            if (settings.meters() != null) {
+                settings.meters().failed();
+            }
             failure.compareAndSet(null, error);
             return;
+        }
+        if (settings.meters() != null) {
+            settings.meters().deadLetter();
         }
         LOG.warn("{}; it becomes a dead letter", error.getMessage());
         results.offer(new SendResult<>(t, record == null ? null : record.topic(),
