@@ -54,8 +54,8 @@ import java.util.stream.Stream;
  *   <li>runs a checkpointed pipeline: a {@link KafkaSource} over this run's records of
  *   {@value #TRANSACTIONS}, its offsets kept in the checkpoints ({@code resume()} behind
  *   {@link Checkpointing#source}), with per-partition watermarks of
- *   {@link FraudDetection#MAX_OUT_OF_ORDERNESS} (the first record of every partition passed on first,
- *   see {@link SampleKafka#firstRecordsOldestFirst}) → {@link FraudDetection#check} with its state in the
+ *   {@link FraudDetection#MAX_OUT_OF_ORDERNESS} (the source hands every partition's first record over
+ *   first, oldest first) → {@link FraudDetection#check} with its state in the
  *   checkpoints → the alerts only → {@link KafkaSink#exactlyOnce}: each checkpoint's alerts are one
  *   Kafka transaction into {@value #ALERTS} (key: the card; value: the alert as JSON, see
  *   {@link Alert}), together with the checkpoint's delivery record in {@value #DELIVERIES}; after
@@ -228,14 +228,12 @@ public final class KafkaFraudAlerts {
                              transactionalId)
                      .deliveriesTopic(DELIVERIES)
                      .metrics("kafka-fraud-alerts", registry)) {
-            // a first start reads from this run's first record, every partition's first one passed on oldest
-            // first (see SampleKafka.firstRecordsOldestFirst); a restart reads after the checkpoint's offsets,
-            // and the watermark assigner restores the partitions' watermarks
+            // a first start reads from this run's first record (the source hands every partition's first
+            // one over first, oldest first); a restart reads after the checkpoint's offsets, and the
+            // watermark assigner restores the partitions' watermarks
             EventStream<String, Transaction> txs = EventStream.of(cp.source(TRANSACTIONS,
-                            positions -> positions.isEmpty()
-                                    ? SampleKafka.firstRecordsOldestFirst(SampleKafka.untilLastRecord(
-                                    source.resume().apply(produced.startPositions()), produced), produced)
-                                    : SampleKafka.untilLastRecord(source.resume().apply(positions), produced),
+                            positions -> SampleKafka.untilLastRecord(source.resume().apply(
+                                    positions.isEmpty() ? produced.startPositions() : positions), produced),
                             WatermarkStrategy.<String, String>forBoundedOutOfOrderness(
                                     FraudDetection.MAX_OUT_OF_ORDERNESS)))
                     .mapRecord(r -> r.withValue(parse(r)));

@@ -31,8 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   now;</li>
  *   <li>reads exactly those records back with a {@link KafkaSource} (from the offset of this run's
  *   first record in each partition to its last, so earlier runs' records in the topic do not
- *   count; the first record of every partition passed on first, see
- *   {@link SampleKafka#firstRecordsOldestFirst}), assigns event time (the Kafka timestamp) and
+ *   count; the source hands every partition's first record over first, oldest first, so the
+ *   watermark knows every partition before it moves), assigns event time (the Kafka timestamp) and
  *   per-partition watermarks with
  *   {@link PageViewsPerMinute#MAX_OUT_OF_ORDERNESS} of out-of-orderness, counts the views per page
  *   in 1-minute tumbling windows ({@link PageViewsPerMinute#countPerMinute}) and prints each
@@ -117,8 +117,7 @@ public final class KafkaPageViews {
         AtomicLong late = new AtomicLong();
         AtomicLong dead = new AtomicLong();
         EventStream<String, Event> pageViews = EventStream.from(
-                        SampleKafka.firstRecordsOldestFirst(SampleKafka.untilLastRecord(
-                                        source.resume().apply(produced.startPositions()), produced), produced)
+                        SampleKafka.untilLastRecord(source.resume().apply(produced.startPositions()), produced)
                                 .doOnNext(e -> read.incrementAndGet()),
                         WatermarkStrategy.<String, String>forBoundedOutOfOrderness(PageViewsPerMinute.MAX_OUT_OF_ORDERNESS))
                 .onDeadLetter(d -> d.publishOn(Schedulers.boundedElastic()).doOnNext(x -> {

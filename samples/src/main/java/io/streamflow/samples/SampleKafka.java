@@ -267,63 +267,6 @@ public final class SampleKafka implements AutoCloseable {
         });
     }
 
-    /**
-     * The elements of a Kafka source with the first element of every partition of the run passed on
-     * before any other, oldest first; the rest follow in the order they came.
-     * <p>
-     * Why: a watermark assigner learns of a partition from its first record and emits a watermark
-     * right after the first record it sees. The source delivers the partitions in turn, but if the
-     * partition whose first record comes first started later in event time than another one by more
-     * than the out-of-orderness bound, that watermark is already past the other partition's first
-     * records, and they are late (a window drops them to the late output, the fraud check alerts them
-     * as {@code LATE}). With the partitions' first records oldest first, every partition is known
-     * before the watermark passes any of its records, and from then on a record is late only if it is
-     * that far behind its own partition's newest one.
-     * <p>
-     * Until every partition has shown up, the elements are held (with the source delivering the
-     * partitions in turn, a few; at most the run's records); the order within each partition is kept.
-     *
-     * @param elements the source's records and dead letters
-     * @param produced the partitions the run's records are in
-     */
-    public static <K, V> Flux<StreamElement<K, V>> firstRecordsOldestFirst(Flux<StreamElement<K, V>> elements,
-                                                                           Produced produced) {
-        Objects.requireNonNull(produced, "produced");
-        Set<Integer> expected = produced.first().keySet();
-        return Flux.defer(() -> {
-            Map<Integer, StreamElement<K, V>> firsts = new HashMap<>();
-            List<StreamElement<K, V>> rest = new ArrayList<>();
-            boolean[] open = {expected.isEmpty()};
-            return elements.concatMapIterable(e -> {
-                if (open[0]) {
-                    return List.of(e);
-                }
-                Origin o = origin(e);
-                if (o != null && expected.contains(o.partition()) && !firsts.containsKey(o.partition())) {
-                    firsts.put(o.partition(), e);
-                } else {
-                    rest.add(e);
-                }
-                if (firsts.size() < expected.size()) {
-                    return List.of();
-                }
-                open[0] = true;
-                return release(firsts, rest);
-            }).concatWith(Flux.defer(() -> Flux.fromIterable(open[0] ? List.of() : release(firsts, rest))));
-        });
-    }
-
-    private static <K, V> List<StreamElement<K, V>> release(Map<Integer, StreamElement<K, V>> firsts,
-                                                            List<StreamElement<K, V>> rest) {
-        List<StreamElement<K, V>> out = new ArrayList<>(firsts.values());
-        out.sort(java.util.Comparator.comparingLong(
-                (StreamElement<K, V> e) -> e instanceof StreamRecord<K, V> r ? r.timestamp() : Long.MIN_VALUE));
-        out.addAll(rest);
-        firsts.clear();
-        rest.clear();
-        return out;
-    }
-
     private static Origin origin(StreamElement<?, ?> e) {
         return e instanceof StreamRecord<?, ?> r ? r.origin() : e instanceof DeadLetter<?, ?> d ? d.origin() : null;
     }

@@ -162,7 +162,8 @@ class KafkaFraudAlertsTest {
     /**
      * In each partition, in offset order, no transaction is at or behind the watermark of those
      * before it (newest timestamp - 5 s - 1 ms): so, with every partition known to the watermark
-     * before its first record (see {@link SampleKafka#firstRecordsOldestFirst}), none can be late
+     * before its first record (the source hands every partition's first record over first, oldest
+     * first), none can be late
      * whatever order the partitions are read in, and the reference needs no LATE reason.
      */
     private static void assertNoneCanBeLate(List<InKafka> inKafka) {

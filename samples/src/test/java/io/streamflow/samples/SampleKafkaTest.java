@@ -72,29 +72,6 @@ class SampleKafkaTest {
         return StreamRecord.of("k", "v" + offset, offset, Origin.of("t", partition, offset));
     }
 
-    private static StreamElement<String, String> at(int partition, long offset, long timestamp) {
-        return StreamRecord.of("k", "v" + offset, timestamp, Origin.of("t", partition, offset));
-    }
-
-    @Test
-    void every_partitions_first_record_goes_first_oldest_first_and_the_rest_keep_their_order() {
-        SampleKafka.Produced produced = new SampleKafka.Produced("t", Map.of(0, 0L, 1, 0L, 2, 0L),
-                Map.of(0, 9L, 1, 9L, 2, 9L), 30);
-        // partition 2 starts 8 s after the others in event time but comes first
-        List<StreamElement<String, String>> in = List.of(at(2, 0, 9_000), at(2, 1, 9_500), at(0, 0, 1_000),
-                at(2, 2, 10_000), at(0, 1, 1_500), at(1, 0, 1_200), at(1, 1, 1_700), at(2, 3, 10_500));
-
-        List<StreamElement<String, String>> out = SampleKafka.firstRecordsOldestFirst(Flux.fromIterable(in), produced)
-                .collectList().block(java.time.Duration.ofSeconds(10));
-
-        assertThat(out).containsExactly(at(0, 0, 1_000), at(1, 0, 1_200), at(2, 0, 9_000),
-                at(2, 1, 9_500), at(2, 2, 10_000), at(0, 1, 1_500), at(1, 1, 1_700), at(2, 3, 10_500));
-        // an input that ends before every partition showed up loses nothing
-        assertThat(SampleKafka.firstRecordsOldestFirst(Flux.fromIterable(in.subList(0, 3)), produced)
-                .collectList().block(java.time.Duration.ofSeconds(10)))
-                .containsExactly(at(0, 0, 1_000), at(2, 0, 9_000), at(2, 1, 9_500));
-    }
-
     @Test
     void the_input_ends_once_every_partition_delivered_its_last_record_of_the_run() {
         SampleKafka.Produced produced = new SampleKafka.Produced("t", Map.of(0, 0L, 1, 5L), Map.of(0, 2L, 1, 6L), 5);
