@@ -57,8 +57,9 @@ import java.util.regex.Pattern;
  * watermarks are generated per Kafka partition; its headers are carried, decoded as UTF-8.
  * <p>
  * Partitions are delivered in turn, and after an assignment delivery waits until every assigned
- * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), so a
- * watermark assigner downstream knows all of them before the watermark moves. A partition with
+ * partition that has records has fetched its first one (see {@link #alignTimeout(Duration)}), then
+ * hands those first records over first, oldest Kafka timestamp first, so a watermark assigner
+ * downstream knows all of them before the watermark moves. A partition with
  * no records does not hold the watermark back. The {@code Origin} partition of a record is its
  * partition id (see {@link #topics(String...)} and {@link #topicPattern(String)}). A partition
  * taken from this member in a rebalance (or lost) is followed, after the last element of it that
@@ -423,7 +424,8 @@ public final class KafkaSource<K, V> {
     /**
      * After partitions are assigned (at the start, and after each rebalance), delivery waits until
      * every newly assigned partition that has records has fetched its first one, but at most
-     * {@code timeout}; then the partitions' records are delivered in turn. A watermark assigner
+     * {@code timeout}; then the first record of each of them is delivered, oldest Kafka timestamp
+     * first, and after them the partitions' records in turn. A watermark assigner
      * downstream learns of a partition from its first record: without this wait, a partition
      * whose first fetch came late would find the watermark moved on by the others, and its records
      * late.
