@@ -81,6 +81,27 @@ class KafkaSourceTest {
         return new KafkaProducer<>(broker.clientProperties(), new StringSerializer(), new StringSerializer());
     }
 
+    /**
+     * The send's metadata; when the broker never acknowledged it, an error with the end of the
+     * broker's log, to tell a broker that stalled from one that refused.
+     */
+    private static RecordMetadata acknowledged(Future<RecordMetadata> send, KafkaBroker broker)
+            throws InterruptedException {
+        try {
+            return send.get();
+        } catch (ExecutionException e) {
+            String tail;
+            try {
+                List<String> lines = java.nio.file.Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
+                tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
+            } catch (java.io.IOException io) {
+                tail = "(broker log unreadable: " + io + ")";
+            }
+            throw new AssertionError("a test record was not acknowledged: " + e.getCause() + "\nbroker log tail:\n"
+                    + tail, e);
+        }
+    }
+
     private static RecordMetadata send(KafkaProducer<String, String> producer, ProducerRecord<String, String> r) {
         try {
             return producer.send(r).get();
@@ -125,7 +146,7 @@ class KafkaSourceTest {
                 sent.add(producer.send(new ProducerRecord<>("clicks", p, base + 10_000_000L, "end" + p, "end")));
             }
             for (int i = 0; i < records.size(); i++) {
-                RecordMetadata m = sent.get(i).get();
+                RecordMetadata m = acknowledged(sent.get(i), broker);
                 produced.put(m.partition() + "@" + m.offset(), records.get(i));
             }
         }
