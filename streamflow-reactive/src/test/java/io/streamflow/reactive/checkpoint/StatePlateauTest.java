@@ -67,7 +67,7 @@ class StatePlateauTest {
     static final long WINDOW_MILLIS = 1_000;
     static final int TTL_CHECKPOINTS = 30;
     static final long TTL_MILLIS = TTL_CHECKPOINTS * KEYS_PER_CHECKPOINT;
-    static final int CHECKPOINTS = 200;
+    static final int CHECKPOINTS = 320;
     static final long KEYS = CHECKPOINTS * KEYS_PER_CHECKPOINT;
     static final int PAYLOAD_CHARS = 1_000;
     static final String DEDUP = "dedup";
