@@ -303,7 +303,9 @@ public final class KafkaCells {
         machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         machine.put("date", Instant.now().toString());
-        machine.put("harnessJvmFlags", ManagementFactory.getRuntimeMXBean().getInputArguments());
+        // without the broker's class path file: a path in the build's tree, not a setting of the run
+        machine.put("harnessJvmFlags", ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(f -> !f.startsWith("-D" + KafkaBrokerConfig.CLASS_PATH_FILE_PROPERTY + "=")).toList());
         machine.putAll(r.machine());
         root.put("machine", machine);
         root.put("settings", r.settings().toString());
