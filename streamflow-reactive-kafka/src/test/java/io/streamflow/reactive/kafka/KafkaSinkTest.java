@@ -14,9 +14,6 @@ import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.WindowResult;
 import io.streamflow.reactive.window.Windows;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -30,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -91,24 +87,10 @@ class KafkaSinkTest {
 
     /** Everything a read_committed consumer sees in {@code topic}, as key → values (8-byte long values). */
     static Map<String, List<Long>> readCommitted(KafkaBroker broker, String topic) {
-        Map<String, Object> props = new HashMap<>(broker.clientProperties());
-        props.put("isolation.level", "read_committed");
         Map<String, List<Long>> out = new TreeMap<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                assertThat(System.nanoTime()).as("reading " + topic + " in time").isLessThan(deadline);
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
-                            .add(ByteBuffer.wrap(r.value()).getLong());
-                }
-            }
+        for (ConsumerRecord<byte[], byte[]> r : KafkaSenderTest.readAll(broker, topic)) {
+            out.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                    .add(ByteBuffer.wrap(r.value()).getLong());
         }
         return out;
     }
