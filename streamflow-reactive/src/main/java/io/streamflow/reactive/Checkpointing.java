@@ -9,6 +9,8 @@ import io.streamflow.reactive.internal.CheckpointSignal;
 import io.streamflow.reactive.internal.FatalErrors;
 import io.streamflow.reactive.internal.SourceCheckpointing;
 import io.streamflow.reactive.internal.store.CheckpointRecord;
+import io.streamflow.reactive.internal.store.CachedKeyedState;
+import io.streamflow.reactive.internal.store.CachingStateBackend;
 import io.streamflow.reactive.internal.store.CheckpointStore;
 import io.streamflow.reactive.state.KeyedState;
 import io.streamflow.reactive.state.StateBackend;
@@ -109,6 +111,7 @@ public final class Checkpointing implements AutoCloseable {
     private final Scheduler scheduler;
     private final CheckpointStore store;
     private final ClaimingBackend backend;
+    private final CachingStateBackend cache;
     private final CheckpointInfo restored;
 
     private final Timer duration;
@@ -155,11 +158,12 @@ public final class Checkpointing implements AutoCloseable {
             LOG.warn("checkpoint directory {}: {}", directory, problem);
             fallbacks.increment();
         });
-        this.backend = new ClaimingBackend(store.backend());
+        this.cache = new CachingStateBackend(store.backend(), b.stateCacheBytes);
+        this.backend = new ClaimingBackend(cache);
         // pages moved by compaction are written by the next commit: keep them to a part of its budget
         this.compactBytes = (int) Math.min(CheckpointStore.COMPACT_WRITE_BYTES,
                 b.maxUncommittedBytes == 0 ? Long.MAX_VALUE : Math.max(256 << 10, b.maxUncommittedBytes / 4));
-        store.backend().onUncommitted(b.maxUncommittedBytes, () -> {
+        cache.budget().onDirty(b.maxUncommittedBytes, () -> {
             synchronized (lock) {
                 pressureDue = true;
             }
@@ -1005,15 +1009,23 @@ public final class Checkpointing implements AutoCloseable {
             }
             try {
                 try {
-                    // stateful operators go on as soon as the commit has fixed its version: what they
-                    // change after that belongs to the next checkpoint. They are woken on another
-                    // thread, so that their work does not run inside the commit.
-                    store.commit(id, scheduler.now(TimeUnit.MILLISECONDS), byName, endOfInput, () -> {
-                        pauseTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-                        if (signal != null) {
-                            Schedulers.boundedElastic().schedule(signal::done);
-                        }
-                    });
+                    // every stateful operator is paused: the snapshot ends their state's interval (in
+                    // constant time), then they go on at once, woken on another thread so that their
+                    // work does not run inside the checkpoint. What they change from here on belongs
+                    // to the next checkpoint (an entry of this one is copied before it changes).
+                    List<CachedKeyedState.Snapshot> snapshots = cache.snapshot();
+                    pauseTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                    if (signal != null) {
+                        Schedulers.boundedElastic().schedule(signal::done);
+                    }
+                    try {
+                        cache.flush(snapshots);
+                    } catch (RuntimeException | Error ex) {
+                        CachingStateBackend.abandon(snapshots);
+                        throw ex;
+                    }
+                    store.commit(id, scheduler.now(TimeUnit.MILLISECONDS), byName, endOfInput, () -> { });
+                    cache.budget().committed();
                 } finally {
                     commitTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                     if (signal != null) {
@@ -1119,6 +1131,7 @@ public final class Checkpointing implements AutoCloseable {
         private final Path directory;
         private Duration interval = DEFAULT_INTERVAL;
         private long maxUncommittedBytes = Runtime.getRuntime().maxMemory() / 16;
+        private long stateCacheBytes = CachingStateBackend.defaultCacheBytes();
         private Scheduler scheduler = Schedulers.parallel();
         private MeterRegistry registry = new SimpleMeterRegistry();
         private String pipeline = "default";
@@ -1162,6 +1175,25 @@ public final class Checkpointing implements AutoCloseable {
                 throw new IllegalArgumentException("maxUncommittedBytes must be >= 0, was " + bytes);
             }
             this.maxUncommittedBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Heap that the operators' state may keep as its working set (estimated; default an eighth of
+         * the maximum heap; 0: no limit). State lives on the heap and each checkpoint writes what
+         * changed since the previous one to the state file; past this limit, entries that have not
+         * changed since a checkpoint wrote them are dropped from the heap and read back from the
+         * file when next used, so state may be many times larger than the heap.
+         *
+         * @param bytes the limit in bytes, {@code >= 0}; 0 turns eviction off
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
+        public Builder stateCacheBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("stateCacheBytes must be >= 0, was " + bytes);
+            }
+            this.stateCacheBytes = bytes;
             return this;
         }
 

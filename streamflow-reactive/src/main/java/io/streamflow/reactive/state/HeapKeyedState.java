@@ -1,5 +1,7 @@
 package io.streamflow.reactive.state;
 
+import io.streamflow.reactive.internal.KeyMap;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

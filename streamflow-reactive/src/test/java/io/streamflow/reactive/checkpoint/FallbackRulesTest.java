@@ -171,7 +171,8 @@ class FallbackRulesTest {
         Path file = input(20_000, 4);
         Path checkpoints = dir.resolve("ck");
         PlainSink sink = new PlainSink();
-        catchThrowable(() -> run(file, 12_000, checkpoints, b -> b, sink, CrashPipeline::format, null));
+        // a checkpoint every 2,000 records, so that some are delivered before the failure however fast the run
+        catchThrowable(() -> run(file, 12_000, 2_000, checkpoints, b -> b, sink, CrashPipeline::format, null));
         long delivered = sink.lines();
         assertThat(delivered).isPositive();
         Files.delete(checkpoints.resolve(CheckpointStore.FILE));

@@ -328,8 +328,9 @@ public final class CheckpointStore implements AutoCloseable {
     private static MVStore openStore(Path file, boolean scanAll) {
         // autoCommitBufferSize(0): without it MVStore still commits by itself once unsaved changes pass
         // a memory threshold, inside a put on an operator thread, which would split a checkpoint
-        // the page cache is kept to an eighth of the heap, so state larger than the heap fits
-        int cacheMb = (int) Math.max(1, Math.min(CACHE_MB, Runtime.getRuntime().maxMemory() / 8 / (1 << 20)));
+        // the page cache is kept to a sixteenth of the heap (the operators' state keeps its working set
+        // on the heap besides it), so state larger than the heap fits
+        int cacheMb = (int) Math.max(1, Math.min(CACHE_MB, Runtime.getRuntime().maxMemory() / 16 / (1 << 20)));
         Map<String, Object> config = new java.util.HashMap<>();
         config.put("cacheSize", cacheMb);
         CommitFileStore fs = new CommitFileStore(config, scanAll);

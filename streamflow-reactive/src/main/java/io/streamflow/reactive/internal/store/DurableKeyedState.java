@@ -54,6 +54,9 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     private final byte[][] cachedPrefix = new byte[CACHE][];
     private int cacheNext;
 
+    /** The encoded size of the value {@link #getCopy} returned last. */
+    int lastCopyBytes;
+
     /** The composite key built last (an operator typically gets, then puts, the same key). */
     private Object lastKey;
     private byte[] lastPrefix;
@@ -169,6 +172,159 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
         return StoreErrors.translate(e, mapName);
     }
 
+    /** @return the object of a stored value (decoded from its bytes when it was stored as bytes only), or {@code null} */
+    @SuppressWarnings("unchecked")
+    private S value(Object stored) {
+        if (stored == null) {
+            return null;
+        }
+        StoredValue sv = (StoredValue) stored;
+        return (S) (sv.value != null ? sv.value : types.decode(sv.bytes));
+    }
+
+    /**
+     * Looks a value up and decodes a new object from its stored bytes, so that the caller owns it
+     * (changing it does not change what the map holds).
+     *
+     * @return the value, or {@code null} when absent
+     */
+    @SuppressWarnings("unchecked")
+    S getCopy(int shard, N namespace, K key) {
+        byte[] ck = composite(shard, namespace, key);
+        try {
+            Object stored = map.get(ck);
+            if (stored == null) {
+                return null;
+            }
+            byte[] b = ((StoredValue) stored).bytes;
+            lastCopyBytes = b.length;
+            return (S) types.decode(b);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    /**
+     * Visits the entries of the namespace in the shard in key order, each value a new object decoded
+     * from its stored bytes.
+     */
+    @SuppressWarnings("unchecked")
+    void forEachCopy(int shard, N namespace, BiConsumer<? super K, ? super S> visitor) {
+        byte[] prefix = prefix(shard, namespace);
+        try {
+            Cursor<byte[], Object> c = map.cursor(prefix);
+            while (c.hasNext()) {
+                byte[] k = c.next();
+                if (!startsWith(k, prefix)) {
+                    break;
+                }
+                visitor.accept(keyAt(k, prefix.length), (S) types.decode(((StoredValue) c.getValue()).bytes));
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+    }
+
+    /** @return whether the namespace in the shard holds a key that {@code accept} accepts (a range scan that stops at the first) */
+    boolean anyKey(int shard, N namespace, java.util.function.Predicate<? super K> accept) {
+        byte[] prefix = prefix(shard, namespace);
+        try {
+            Cursor<byte[], Object> c = map.cursor(prefix);
+            while (c.hasNext()) {
+                byte[] k = c.next();
+                if (!startsWith(k, prefix)) {
+                    return false;
+                }
+                if (accept.test(keyAt(k, prefix.length))) {
+                    return true;
+                }
+            }
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return false;
+    }
+
+    /**
+     * Walks the entries of the namespace in the shard in key order, lazily (a cursor over the map as
+     * it was when the walk started), each value a new object decoded from its stored bytes.
+     */
+    java.util.Iterator<java.util.Map.Entry<K, S>> entriesCopy(int shard, N namespace) {
+        byte[] prefix = prefix(shard, namespace);
+        Cursor<byte[], Object> c;
+        try {
+            c = map.cursor(prefix);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        return new java.util.Iterator<>() {
+            private java.util.Map.Entry<K, S> next = advance();
+
+            @SuppressWarnings("unchecked")
+            private java.util.Map.Entry<K, S> advance() {
+                try {
+                    if (!c.hasNext()) {
+                        return null;
+                    }
+                    byte[] k = c.next();
+                    if (!startsWith(k, prefix)) {
+                        return null;
+                    }
+                    return new java.util.AbstractMap.SimpleImmutableEntry<>(keyAt(k, prefix.length),
+                            (S) types.decode(((StoredValue) c.getValue()).bytes));
+                } catch (MVStoreException e) {
+                    throw translate(e);
+                }
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public java.util.Map.Entry<K, S> next() {
+                java.util.Map.Entry<K, S> n = next;
+                if (n == null) {
+                    throw new java.util.NoSuchElementException();
+                }
+                next = advance();
+                return n;
+            }
+        };
+    }
+
+    /** @return the bytes a value is stored as (through this state's scratch buffer; not thread-safe) */
+    byte[] encodeValue(Object value) {
+        return types.encode(value, valueScratch);
+    }
+
+    /**
+     * Stores a value as its bytes only ({@link #encodeValue}); readers decode it. The map then keeps
+     * no reference to the object, which its owner may go on changing.
+     */
+    void putEncoded(int shard, N namespace, K key, byte[] bytes) {
+        byte[] ck = composite(shard, namespace, key);
+        try {
+            map.put(ck, new StoredValue(bytes, null));
+        } catch (MVStoreException e) {
+            throw translate(e);
+        }
+        afterWrite.run();
+    }
+
+    /** Removes a value without decoding it. */
+    void delete(int shard, N namespace, K key) {
+        byte[] ck = composite(shard, namespace, key);
+        try {
+            map.remove(ck);
+        } catch (MVStoreException e) {
+            throw translate(e);
+        } finally {
+            afterWrite.run();
+        }
+    }
+
     // ------------------------------------------------------------------ KeyedState
 
     @Override
@@ -176,7 +332,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     public S get(int shard, N namespace, K key) {
         byte[] ck = composite(shard, namespace, key);
         try {
-            return (S) StoredValue.unwrap(map.get(ck));
+            return value(map.get(ck));
         } catch (MVStoreException e) {
             throw translate(e);
         }
@@ -207,7 +363,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
     public S remove(int shard, N namespace, K key) {
         byte[] ck = composite(shard, namespace, key);
         try {
-            return (S) StoredValue.unwrap(map.remove(ck));
+            return value(map.remove(ck));
         } catch (MVStoreException e) {
             throw translate(e);
         } finally {
@@ -226,7 +382,7 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
                 if (!startsWith(k, prefix)) {
                     break;
                 }
-                visitor.accept(keyAt(k, prefix.length), (S) StoredValue.unwrap(c.getValue()));
+                visitor.accept(keyAt(k, prefix.length), value(c.getValue()));
             }
         } catch (MVStoreException e) {
             throw translate(e);

@@ -24,8 +24,9 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The same seeded random operations against the heap backend, the durable backend and a plain
- * {@code java.util} model; the durable backend is also committed, closed and reopened along the
+ * The same seeded random operations against the heap backend, the durable backend, the
+ * checkpointed pipeline's cached backend (also with every clean entry evicted) and a plain
+ * {@code java.util} model; the durable backends are also committed, closed and reopened along the
  * way. Replay one seed with {@code -Dseed=<n>}.
  */
 class KeyedStateContractTest {
@@ -127,6 +128,60 @@ class KeyedStateContractTest {
         }
     }
 
+    /**
+     * The checkpointed pipeline's backend: a heap working set written back at each commit; with
+     * {@code evictAll} every clean entry is evicted as soon as it could be, so lookups, iteration and
+     * removal go through the store.
+     */
+    private static final class Cached implements Subject {
+        private final Path file;
+        private final boolean evictAll;
+        private MVStore store;
+        private CachingStateBackend backend;
+
+        Cached(Path file, boolean evictAll) {
+            this.file = file;
+            this.evictAll = evictAll;
+            open();
+        }
+
+        private void open() {
+            store = new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open();
+            backend = new CachingStateBackend(DurableStateBackend.open(store),
+                    evictAll ? new CacheBudget(1, 0) : new CacheBudget(0));
+        }
+
+        @Override
+        public KeyedState<Object, Object, Object> state() {
+            return backend.keyedState("op", "s");
+        }
+
+        @Override
+        public KeyedState<Object, Object, Object> otherOperator() {
+            return backend.keyedState("other", "s");
+        }
+
+        @Override
+        public void commit() {
+            backend.flush(backend.snapshot());
+            store.commit();
+        }
+
+        @Override
+        public void restart() {
+            commit();
+            store.close();
+            open();
+        }
+
+        @Override
+        public void close() {
+            if (!store.isClosed()) {
+                store.close();
+            }
+        }
+    }
+
     static Stream<Arguments> cases() {
         List<Long> seeds = new ArrayList<>();
         Long fixed = Long.getLong("seed");
@@ -142,6 +197,8 @@ class KeyedStateContractTest {
         for (long seed : seeds) {
             out.add(Arguments.of("heap", seed));
             out.add(Arguments.of("durable", seed));
+            out.add(Arguments.of("cached", seed));
+            out.add(Arguments.of("cached-evicting", seed));
         }
         return out.stream();
     }
@@ -183,7 +240,12 @@ class KeyedStateContractTest {
     @ParameterizedTest(name = "{0} seed={1}")
     @MethodSource("cases")
     void shouldBehaveLikeTheModel(String backend, long seed) {
-        subject = backend.equals("heap") ? new Heap() : new Durable(dir.resolve("contract.mv"));
+        subject = switch (backend) {
+            case "heap" -> new Heap();
+            case "durable" -> new Durable(dir.resolve("contract.mv"));
+            case "cached" -> new Cached(dir.resolve("contract.mv"), false);
+            default -> new Cached(dir.resolve("contract.mv"), true);
+        };
         String replay = backend + ", replay with -Dseed=" + seed;
         Random rnd = new Random(seed);
         // shard -> namespace -> key -> value

@@ -1,4 +1,4 @@
-package io.streamflow.reactive.state;
+package io.streamflow.reactive.internal;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,7 +18,7 @@ import java.util.function.BiConsumer;
  * or {@code null} value switches the map for good to key objects with their spread hashes, where a
  * lookup compares an {@code int} before it touches a key.
  */
-final class KeyMap<K, V> {
+public final class KeyMap<K, V> {
 
     /** Generic layout only (else {@code null}): the keys and their spread hashes. */
     private Object[] keys;
@@ -35,7 +35,8 @@ final class KeyMap<K, V> {
     /** The key object of the last {@link #get}, so a {@code put} of the same box skips the probe. */
     private Object lastKey;
 
-    KeyMap() {
+    /** An empty map. */
+    public KeyMap() {
         alloc(16);
     }
 
@@ -65,11 +66,13 @@ final class KeyMap<K, V> {
         return h ^ (h >>> 16);
     }
 
-    int size() {
+    /** @return the number of keys */
+    public int size() {
         return size;
     }
 
-    boolean isEmpty() {
+    /** @return whether the map holds no key */
+    public boolean isEmpty() {
         return size == 0;
     }
 
@@ -124,8 +127,12 @@ final class KeyMap<K, V> {
         }
     }
 
+    /**
+     * @param key the key
+     * @return its value, or {@code null}
+     */
     @SuppressWarnings("unchecked")
-    V get(Object key) {
+    public V get(Object key) {
         int i = find(key);
         if (i < 0) {
             return null;
@@ -135,7 +142,11 @@ final class KeyMap<K, V> {
         return (V) vals[i];
     }
 
-    boolean containsKey(Object key) {
+    /**
+     * @param key the key
+     * @return whether the map holds it
+     */
+    public boolean containsKey(Object key) {
         return find(key) >= 0;
     }
 
@@ -159,9 +170,13 @@ final class KeyMap<K, V> {
         lastKey = null;
     }
 
-    /** @return the previous value, or {@code null} */
+    /**
+     * @param key   the key
+     * @param value the value
+     * @return the previous value, or {@code null}
+     */
     @SuppressWarnings("unchecked")
-    V put(K key, V value) {
+    public V put(K key, V value) {
         int last = lastSlot;
         if (last >= 0 && lastKey == key && vals[last] == value && value != null) {
             return value; // the value just read, mutated in place
@@ -211,8 +226,12 @@ final class KeyMap<K, V> {
         return null;
     }
 
+    /**
+     * @param key the key
+     * @return the removed value, or {@code null}
+     */
     @SuppressWarnings("unchecked")
-    V remove(Object key) {
+    public V remove(Object key) {
         int i = find(key);
         if (i < 0) {
             return null;
@@ -280,7 +299,8 @@ final class KeyMap<K, V> {
         }
     }
 
-    void forEach(BiConsumer<? super K, ? super V> visitor) {
+    /** @param visitor called with each key and value */
+    public void forEach(BiConsumer<? super K, ? super V> visitor) {
         for (int i = 0; i < vals.length; i++) {
             if (occupied(i)) {
                 @SuppressWarnings("unchecked")
@@ -295,7 +315,7 @@ final class KeyMap<K, V> {
      * refilled by every {@code next()}. The map must not gain or lose a key meanwhile; if it does,
      * the walk throws {@link java.util.ConcurrentModificationException}.
      */
-    Iterator<Map.Entry<K, V>> entryWalk() {
+    public Iterator<Map.Entry<K, V>> entryWalk() {
         return new Iterator<>() {
             private final int expectedMods = mods;
             private final ReusedEntry<K, V> entry = new ReusedEntry<>();
@@ -354,7 +374,8 @@ final class KeyMap<K, V> {
         }
     }
 
-    List<K> keyList() {
+    /** @return a copy of the keys */
+    public List<K> keyList() {
         List<K> out = new ArrayList<>(size);
         for (int i = 0; i < vals.length; i++) {
             if (occupied(i)) {

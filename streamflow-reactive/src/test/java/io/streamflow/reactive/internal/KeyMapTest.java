@@ -1,4 +1,4 @@
-package io.streamflow.reactive.state;
+package io.streamflow.reactive.internal;
 
 import org.junit.jupiter.api.Test;
 
