@@ -69,15 +69,19 @@ import java.util.function.LongFunction;
  * Every {@code interval} (and on {@link #checkpointNow()}) the source's first operator injects a
  * barrier between two records and notes the source positions it stands for. Each stateful
  * operator writes what it keeps in memory into its state when the barrier reaches it, forwards
- * the barrier and takes no more input until the checkpoint is committed. When the barrier
+ * the barrier and takes no more input until the checkpoint's snapshot is taken. When the barrier
  * reaches the sink, the checkpoint is one store commit holding the state changes, the source
  * positions, the sink output since the previous barrier (the outbox), the checkpoint id and a
  * CRC; the store's pages carry CRCs of their contents too. Then the file is synced, and only then
  * is the outbox delivered to the {@link OutboxSink}. One checkpoint is in flight at a time.
  * <p>
- * State changes stay on the heap until a checkpoint writes them, so a checkpoint is also taken
- * early once they hold {@link Builder#maxUncommittedBytes} (a sixteenth of the heap by default):
- * state may be many times larger than the heap. After each checkpoint, chunks of the state file
+ * State lives on the heap as the operators' working set, and each checkpoint writes what changed
+ * since the previous one: the operators pause only while the checkpoint's snapshot is taken (in
+ * constant time), then go on while the changes are encoded and committed. Changes stay on the heap
+ * until a checkpoint writes them, so a checkpoint is also taken early once they hold
+ * {@link Builder#maxUncommittedBytes} (a sixteenth of the heap by default), and entries unchanged
+ * since a checkpoint are evicted past {@link Builder#stateCacheBytes}: state may be many times
+ * larger than the heap. After each checkpoint, chunks of the state file
  * that are less than half full are rewritten a little at a time, so the file stays bounded when
  * the live state is.
  * <p>
@@ -179,8 +183,8 @@ public final class Checkpointing implements AutoCloseable {
                 .description("store commit of a checkpoint (its pages written, not yet synced)")
                 .tag("pipeline", b.pipeline).register(registry);
         this.pauseTime = Timer.builder("streamflow.checkpoint.pause")
-                .description("from the barrier reaching the sink until the commit fixed its version: stateful "
-                        + "operators take no input meanwhile")
+                .description("from the barrier reaching the sink until the checkpoint's snapshot of the state "
+                        + "is taken: stateful operators take no input meanwhile")
                 .tag("pipeline", b.pipeline).register(registry);
         this.completed = Counter.builder("streamflow.checkpoints").tag("result", "completed")
                 .tag("pipeline", b.pipeline).register(registry);
