@@ -62,10 +62,12 @@ import java.util.regex.Pattern;
  * downstream knows all of them before the watermark moves. A partition with
  * no records does not hold the watermark back. The {@code Origin} partition of a record is its
  * partition id (see {@link #topics(String...)} and {@link #topicPattern(String)}). A partition
- * taken from this member in a rebalance (or lost) is followed, after the last element of it that
- * was delivered, by {@link InputStatus#released(int)} with its id: the watermark assigner
- * downstream ({@code EventStream.from}, {@code Checkpointing.source}) forgets it, so it does not
- * hold the watermark back, with or without {@code WatermarkStrategy.withIdleness}. If you consume
+ * taken from this member in a rebalance (or lost) and not assigned back to it is followed, after
+ * the last element of it that was delivered, by {@link InputStatus#released(int)} with its id:
+ * the watermark assigner downstream ({@code EventStream.from}, {@code Checkpointing.source})
+ * forgets it, so it does not hold the watermark back, with or without
+ * {@code WatermarkStrategy.withIdleness}. One revoked and assigned back in the same rebalance
+ * keeps its watermark, so the other partitions cannot run ahead of it while it is fetched again. If you consume
  * the elements yourself, expect these markers besides records and dead letters.
  * <p>
  * A record becomes a {@link DeadLetter}, and the source goes on, when its key or value cannot be

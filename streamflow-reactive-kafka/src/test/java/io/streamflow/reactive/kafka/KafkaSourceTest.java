@@ -410,7 +410,14 @@ class KafkaSourceTest {
         Set<String> b = ConcurrentHashMap.newKeySet();
         AtomicReference<PollLoop<String, String>> loopA = new AtomicReference<>();
         AtomicReference<PollLoop<String, String>> loopB = new AtomicReference<>();
-        reactor.core.Disposable first = source.flux(null, loopA::set).filter(StreamElement::isRecord)
+        List<Integer> releasedByFirst = new CopyOnWriteArrayList<>();
+        reactor.core.Disposable first = source.flux(null, loopA::set)
+                .doOnNext(e -> {
+                    if (e instanceof io.streamflow.reactive.InputStatus<?, ?> st && st.isReleased()) {
+                        releasedByFirst.add(st.partition());
+                    }
+                })
+                .filter(StreamElement::isRecord)
                 .subscribe(e -> a.add(((StreamRecord<String, String>) e).value()));
         await("the first member read the first batch", () -> a.size() == 200);
         reactor.core.Disposable second = source.flux(null, loopB::set).filter(StreamElement::isRecord)
@@ -430,6 +437,10 @@ class KafkaSourceTest {
             });
             assertThat(a).anyMatch(v -> v.startsWith("second-"));
             assertThat(b).anyMatch(v -> v.startsWith("second-"));
+            // the eager rebalance revoked both partitions from the first member and gave one back: only
+            // the one that moved is released (the one kept holds its watermark)
+            int moved = loopB.get().assignedPartitions().iterator().next();
+            assertThat(releasedByFirst).as("partitions released by the first member").containsExactly(moved);
         } finally {
             first.dispose();
             second.dispose();

@@ -51,8 +51,8 @@ import java.util.regex.Pattern;
  * Records are read as bytes and decoded here, so an undecodable key, value or header, a {@code null}
  * value or a record larger than the limit becomes a {@link DeadLetter} at its offset, with the
  * record's bytes as a {@link KafkaRecord}, instead of failing the poll. A partition taken from this
- * member in a rebalance is followed by {@link InputStatus#released(int)}, after its last delivered
- * element, so that the watermark assigner downstream forgets it. Without resume positions (no checkpoint), the offsets of delivered elements are
+ * member in a rebalance and not assigned back to it is followed by {@link InputStatus#released(int)},
+ * after its last delivered element, so that the watermark assigner downstream forgets it. Without resume positions (no checkpoint), the offsets of delivered elements are
  * committed to the group every commit interval, on revocation and on close: at-least-once.
  * <p>
  * With {@link Settings#acknowledgements()} (and no resume positions), an element counts as
@@ -177,6 +177,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
      * it again, past the records the revocation dropped, so a partition assigned again goes back here.
      */
     private final Map<TopicPartition, Long> rewind = new HashMap<>();
+    /** Revoked or lost partitions whose release marker waits for the next assignment (poll thread). */
+    private final Set<TopicPartition> toRelease = new HashSet<>();
     /** The offsets of the latest delivered checkpoint, per assigned partition. */
     private final Map<TopicPartition, OffsetAndMetadata> checkpointed = new HashMap<>();
     private long alignDeadlineNanos;
@@ -642,8 +644,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                     rewind.put(tp, head != null ? head.offset() : last + 1);
                 }
                 firstPending.remove(tp);
-                // after the partition's last delivered element: the assigner downstream forgets it
-                control.offer(InputStatus.released(id(tp.topic(), tp.partition())));
+                // released once the new assignment is known, and only if it goes to another member
+                toRelease.add(tp);
             }
             awaitingFirst.removeAll(revoked);
             int unpaused = 0;
@@ -694,6 +696,17 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 }
             }
             seekToResumePositions(fresh);
+            // after their last delivered element: the assigner downstream forgets the partitions that
+            // left this member. One revoked and assigned again (an eager rebalance, or a member that
+            // lost the group and rejoined) keeps its watermark there, so the other partitions cannot
+            // race ahead of it while it is fetched again and make its records late.
+            Set<TopicPartition> now = consumer.assignment();
+            for (TopicPartition tp : toRelease) {
+                if (!now.contains(tp)) {
+                    control.offer(InputStatus.released(id(tp.topic(), tp.partition())));
+                }
+            }
+            toRelease.clear();
             align(assigned);
         }
     }
