@@ -5,6 +5,7 @@ import io.streamflow.reactive.InputStatus;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamRecord;
+import io.micrometer.core.instrument.Counter;
 import io.streamflow.reactive.kafka.KafkaRecord;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,8 +21,11 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Operators;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -47,6 +51,13 @@ import java.util.regex.Pattern;
  * records while there is no demand, and resumes the others; it keeps polling while partitions are
  * paused, so the member stays in its group. A partition's buffer holds at most
  * {@code bufferPerPartition + max.poll.records - 1} records.
+ * <p>
+ * The hand-off costs little per record: a poll's records of a partition are decoded into one
+ * {@link Batch} (offsets and elements in arrays) that is appended to the partition's
+ * {@link PartitionState}, with one look-up of the partition per poll; the drain takes elements
+ * from the batches by index and keeps the partition's positions (elements taken, last offset
+ * handed downstream) in fields of its state. Which thread writes which field is documented on
+ * {@link PartitionState}; the drain runs on one thread at a time, serialized by {@link #wip}.
  * <p>
  * Records are read as bytes and decoded here, so an undecodable key, value or header, a {@code null}
  * value or a record larger than the limit becomes a {@link DeadLetter} at its offset, with the
@@ -79,9 +90,6 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                                  Duration alignTimeout, Map<Integer, Long> resumeAfter,
                                  CheckpointCommits checkpointCommits, SourceMeters meters,
                                  Acknowledgements acknowledgements, int maxUnacknowledged) {
-    }
-
-    private record Buffered(TopicPartition partition, long offset, StreamElement<?, ?> element) {
     }
 
     private record Ack(TopicPartition partition, long offset) {
@@ -120,29 +128,173 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
     }
 
-    /** One partition's fetched, not yet delivered elements, in offset order. */
-    private static final class PartitionBuffer {
-        final ConcurrentLinkedQueue<Buffered> queue = new ConcurrentLinkedQueue<>();
-        final AtomicInteger count = new AtomicInteger();
+    /**
+     * The elements one poll fetched of one partition, in offset order. The poll thread fills it before
+     * it appends it to {@link PartitionState#batches}, which publishes it; after that only the drain
+     * changes it (drains follow each other through {@link PollLoop#wip}), and the poll thread reads only
+     * {@link #first} and {@link #offsets}.
+     */
+    private static final class Batch {
+        /** How many elements of the partition were fetched before this batch's first one. */
+        final long first;
+        final long[] offsets;
+        /** The elements; the drain clears each one it takes. */
+        final StreamElement<?, ?>[] elements;
+        /** Drain only: index of the next element to take. */
+        int next;
+
+        Batch(long first, long[] offsets, StreamElement<?, ?>[] elements) {
+            this.first = first;
+            this.offsets = offsets;
+            this.elements = elements;
+        }
+
+        /** @return the number of elements */
+        int size() {
+            return offsets.length;
+        }
     }
+
+    /**
+     * One assigned partition: its fetched elements not yet taken by the drain, as the batches of the
+     * polls that fetched them, and its positions. Made by the poll thread when the partition is first
+     * seen in an assignment and dropped when it is revoked or lost (or the consumer closes), so a
+     * partition assigned again starts with a new one, and a drain still holding the old one cannot
+     * change the new one's positions.
+     * <p>
+     * Who writes what: the poll thread appends batches (and clears them on revocation) and writes
+     * {@link #fetched}, {@link #revoked}, {@link #appended} and {@link #committed}; the drain takes
+     * elements, removes exhausted batches from {@link #batches} (all of them once cancelled) and
+     * writes {@link #taken}, {@link #delivered} and {@link #recordsOut}. The drain writes
+     * {@code taken} and {@code delivered} once per element with release stores (ordered after
+     * everything it did before, without a full fence); they are read as volatile, so a reader that
+     * sees a value also sees what the drain did before writing it. A reader may see a slightly older
+     * value than the latest, which only counts a record as buffered that is not any more, commits an
+     * older offset or goes back to an element already handed downstream.
+     */
+    private static final class PartitionState {
+        private static final VarHandle TAKEN;
+        private static final VarHandle DELIVERED;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                TAKEN = lookup.findVarHandle(PartitionState.class, "taken", long.class);
+                DELIVERED = lookup.findVarHandle(PartitionState.class, "delivered", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final TopicPartition tp;
+        /** The partition id, see {@link PartitionIds}. */
+        final int id;
+        /** In acknowledging mode, its elements handed downstream and not acknowledged; otherwise null. */
+        final Acked acked;
+        /** The batches with elements not taken yet, oldest first: the drain removes each once it took its last. */
+        final ConcurrentLinkedQueue<Batch> batches = new ConcurrentLinkedQueue<>();
+        /** Poll thread only: the batches appended whose elements it has not seen all taken yet, oldest first. */
+        private final ArrayDeque<Batch> appended = new ArrayDeque<>();
+        /** Elements fetched so far (poll thread). */
+        private volatile long fetched;
+        /** Elements taken so far (drain, release stores). */
+        private volatile long taken;
+        /** Offset of the last element whose {@code onNext} returned, -1 before the first (drain, release stores). */
+        private volatile long delivered = -1;
+        /** Set by the poll thread when the partition is revoked or lost: the drain takes nothing more of it. */
+        volatile boolean revoked;
+        /** Poll thread only: the offset last committed, -1 before the first commit. */
+        long committed = -1;
+        /** Drain only: the partition's records counter, once its first record went downstream. */
+        Counter recordsOut;
+
+        PartitionState(TopicPartition tp, int id, boolean acknowledging) {
+            this.tp = tp;
+            this.id = id;
+            this.acked = acknowledging ? new Acked() : null;
+        }
+
+        /**
+         * Poll thread: appends a poll's elements, counted before they are published, so that no
+         * reader sees more taken than fetched.
+         */
+        void append(long[] offsets, StreamElement<?, ?>[] elements) {
+            long before = fetched;
+            Batch batch = new Batch(before, offsets, elements);
+            fetched = before + offsets.length;
+            long t = taken;
+            while (!appended.isEmpty() && appended.peekFirst().first + appended.peekFirst().size() <= t) {
+                appended.pollFirst();
+            }
+            appended.addLast(batch);
+            batches.offer(batch);
+        }
+
+        /** @return the elements fetched and not taken yet; any thread */
+        int buffered() {
+            long t = taken;
+            return (int) (fetched - t);
+        }
+
+        /** Drain: one element was taken (after its offset was recorded as handed out, if acknowledging). */
+        void took() {
+            TAKEN.setRelease(this, taken + 1);
+        }
+
+        /** Drain: the element at {@code offset} went downstream, its {@code onNext} returned. */
+        void delivered(long offset) {
+            DELIVERED.setRelease(this, offset);
+        }
+
+        /** @return the offset of the last element handed downstream, -1 when none was */
+        long lastDelivered() {
+            return delivered;
+        }
+
+        /**
+         * Poll thread: the offset of the first element not taken, or -1 when every fetched one was.
+         * Read after {@link #revoked} is set; a drain taking an element at that moment may have taken
+         * the one returned, which then goes downstream as well (before the release marker).
+         */
+        long head() {
+            long t = taken;
+            for (Batch b : appended) {
+                if (t < b.first + b.size()) {
+                    return b.offsets[(int) Math.max(0, t - b.first)];
+                }
+            }
+            return -1;
+        }
+
+        /** @return whether no fetched element is left to take; any thread */
+        boolean isEmpty() {
+            return batches.isEmpty();
+        }
+    }
+
+    private static final PartitionState[] NONE = new PartitionState[0];
 
     private final Settings<K, V> settings;
     private final CoreSubscriber<? super StreamElement<K, V>> actual;
     private final String operator;
     private final Thread thread;
     private final PartitionIds ids;
+    /** Whether elements count as processed only once acknowledged (not for a checkpointed source). */
+    private final boolean acknowledging;
     /** Release markers of revoked partitions, delivered before any buffered record. */
     private final ConcurrentLinkedQueue<StreamElement<K, V>> control = new ConcurrentLinkedQueue<>();
 
-    private final Map<TopicPartition, PartitionBuffer> buffers = new ConcurrentHashMap<>();
-    /** Offset of the last element of each partition that was handed downstream. */
-    private final Map<TopicPartition, Long> delivered = new ConcurrentHashMap<>();
+    /** The assigned partitions' states; only the poll thread adds and removes them. */
+    private final Map<TopicPartition, PartitionState> partitions = new ConcurrentHashMap<>();
+    /**
+     * The values of {@link #partitions} as an array for the drain, which takes from them in turn;
+     * replaced by the poll thread whenever it adds or removes a partition.
+     */
+    private volatile PartitionState[] drainOrder = NONE;
     private final AtomicLong requested = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicInteger maxBuffered = new AtomicInteger();
     private final Set<TopicPartition> paused = ConcurrentHashMap.newKeySet();
-    /** Per partition, in acknowledging mode, the elements handed downstream and not acknowledged. */
-    private final Map<TopicPartition, Acked> acked = new ConcurrentHashMap<>();
     /** Acknowledgements from any thread, applied on the poll thread. */
     private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
     /** Positions of delivered checkpoints, to commit to the group on the poll thread. */
@@ -159,18 +311,21 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
     private volatile boolean gated;
     /** Drain only: the partition to take the next element from, round robin. */
     private int nextPartition;
+    /** Drain only: the partition of the element {@link #take} returned last. */
+    private PartitionState takenFrom;
+    /** Drain only: the offset of the element {@link #take} returned last. */
+    private long takenOffset;
     /**
      * Newly assigned partitions whose first fetched element has not been handed downstream yet: once
      * the alignment gate opens, their first elements go first, oldest Kafka timestamp first, so the
      * watermark assigner downstream knows every one of them before a younger one moves the watermark.
      */
-    private final Set<TopicPartition> firstPending = ConcurrentHashMap.newKeySet();
+    private final Set<PartitionState> firstPending = ConcurrentHashMap.newKeySet();
 
     // poll thread only
     private KafkaConsumer<byte[], byte[]> consumer;
-    private final Map<TopicPartition, Long> committed = new HashMap<>();
     private long lastCommitNanos;
-    private final Set<TopicPartition> awaitingFirst = new HashSet<>();
+    private final Set<PartitionState> awaitingFirst = new HashSet<>();
     /**
      * Per partition revoked or lost in a rebalance, the offset of the first record it fetched and did
      * not hand downstream: the consumer keeps the fetch position of a partition that is assigned to
@@ -193,6 +348,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         this.settings = settings;
         this.actual = actual;
         this.ids = new PartitionIds(settings.topics(), settings.topicPattern());
+        this.acknowledging = settings.acknowledgements() != null && settings.resumeAfter() == null;
         this.operator = "kafka-source:" + (settings.topicPattern() != null ? settings.topicPattern().pattern()
                 : String.join(",", settings.topics()));
         this.thread = new Thread(this, "streamflow-kafka-poll-" + THREADS.incrementAndGet());
@@ -229,7 +385,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             if (settings.checkpointCommits() != null) {
                 settings.checkpointCommits().add(this);
             }
-            if (acknowledging()) {
+            if (acknowledging) {
                 settings.acknowledgements().add(this);
             }
             while (!cancelled) {
@@ -244,9 +400,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 if (settings.topicPattern() != null) {
                     ids.registerAll(consumer.subscription());
                 }
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    buffer(r);
-                }
+                buffer(records);
                 if (gated && (awaitingFirst.isEmpty() || System.nanoTime() - alignDeadlineNanos > 0)) {
                     // those that fetched nothing in time are not waited for
                     firstPending.removeAll(awaitingFirst);
@@ -292,8 +446,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         for (TopicPartition tp : assigned) {
             Long e = end.get(tp);
             if (e != null && consumer.position(tp) < e) {
-                awaitingFirst.add(tp);
-                firstPending.add(tp);
+                PartitionState p = partition(tp);
+                awaitingFirst.add(p);
+                firstPending.add(p);
             }
         }
         if (!awaitingFirst.isEmpty()) {
@@ -312,9 +467,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         // rebalance revokes and assigns again, so a copy cleared on revocation would leave it paused
         Set<TopicPartition> consumerPaused = consumer.paused();
         for (TopicPartition tp : consumer.assignment()) {
-            now.add(id(tp.topic(), tp.partition()));
-            int n = buffer(tp).count.get();
-            boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0) || atLimit(tp);
+            PartitionState p = partition(tp);
+            now.add(p.id);
+            int n = p.buffered();
+            boolean shouldPause = n >= settings.bufferPerPartition() || (!demand && n > 0) || atLimit(p);
             if (shouldPause && !consumerPaused.contains(tp)) {
                 toPause.add(tp);
             } else if (!shouldPause && consumerPaused.contains(tp)) {
@@ -339,29 +495,57 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 // the consumer's lag from its last fetch (end offset - position, no request) + what it buffered here
                 java.util.OptionalLong lag = consumer.currentLag(tp);
                 if (lag.isPresent()) {
-                    meters.lag(tp, lag.getAsLong() + buffer(tp).count.get());
+                    meters.lag(tp, lag.getAsLong() + partition(tp).buffered());
                 }
             }
         }
         return !paused.isEmpty();
     }
 
-    private PartitionBuffer buffer(TopicPartition tp) {
-        return buffers.computeIfAbsent(tp, k -> new PartitionBuffer());
+    /** The state of an assigned partition, made on first use. Poll thread. */
+    private PartitionState partition(TopicPartition tp) {
+        PartitionState p = partitions.get(tp);
+        if (p == null) {
+            p = new PartitionState(tp, id(tp.topic(), tp.partition()), acknowledging);
+            partitions.put(tp, p);
+            drainOrder = partitions.values().toArray(NONE);
+        }
+        return p;
     }
 
-    private void buffer(ConsumerRecord<byte[], byte[]> r) {
-        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-        PartitionBuffer b = buffer(tp);
-        b.queue.offer(new Buffered(tp, r.offset(), decode(r)));
-        maxBuffered.accumulateAndGet(b.count.incrementAndGet(), Math::max);
-        awaitingFirst.remove(tp);
+    /**
+     * Decodes a poll's records and hands each partition's over to the drain as one batch: one look-up
+     * of the partition and one queue node per partition and poll, not per record.
+     */
+    private void buffer(ConsumerRecords<byte[], byte[]> records) {
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> fetched = records.records(tp);
+            int n = fetched.size();
+            if (n == 0) {
+                continue;
+            }
+            PartitionState p = partition(tp);
+            long[] offsets = new long[n];
+            StreamElement<?, ?>[] elements = new StreamElement<?, ?>[n];
+            int i = 0;
+            for (ConsumerRecord<byte[], byte[]> r : fetched) {
+                offsets[i] = r.offset();
+                elements[i] = decode(r, p.id);
+                i++;
+            }
+            p.append(offsets, elements);
+            maxBuffered.accumulateAndGet(p.buffered(), Math::max);
+            if (!awaitingFirst.isEmpty()) {
+                awaitingFirst.remove(p);
+            }
+        }
     }
 
-    private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r) {
-        Origin origin = Origin.of(r.topic(), id(r.topic(), r.partition()), r.offset());
+    private StreamElement<K, V> decode(ConsumerRecord<byte[], byte[]> r, int partitionId) {
+        Origin origin = Origin.of(r.topic(), partitionId, r.offset());
+        Header[] recordHeaders = r.headers().toArray();
         long size = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
-        for (Header h : r.headers()) {
+        for (Header h : recordHeaders) {
             size += h.key().getBytes(StandardCharsets.UTF_8).length + (h.value() == null ? 0 : h.value().length);
         }
         if (size > settings.maxRecordBytes()) {
@@ -371,8 +555,8 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         if (r.value() == null) {
             return deadLetter(r, origin, "has a null value (a tombstone)", null);
         }
-        Map<String, String> headers = new HashMap<>();
-        for (Header h : r.headers()) {
+        Map<String, String> headers = recordHeaders.length == 0 ? Map.of() : new HashMap<>();
+        for (Header h : recordHeaders) {
             if (h.value() == null) {
                 return deadLetter(r, origin, "header '" + h.key() + "' has a null value, which cannot be carried as "
                         + "text", null);
@@ -431,18 +615,9 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         return settings.resumeAfter() == null && settings.consumerProperties().get("group.id") != null;
     }
 
-    /** Whether elements count as processed only once acknowledged (not for a checkpointed source). */
-    private boolean acknowledging() {
-        return settings.acknowledgements() != null && settings.resumeAfter() == null;
-    }
-
     /** Whether the partition has as many unacknowledged elements as it may have. Any thread. */
-    private boolean atLimit(TopicPartition tp) {
-        if (!acknowledging()) {
-            return false;
-        }
-        Acked a = acked.get(tp);
-        return a != null && a.unacknowledged.get() >= settings.maxUnacknowledged();
+    private boolean atLimit(PartitionState p) {
+        return acknowledging && p.acked.unacknowledged.get() >= settings.maxUnacknowledged();
     }
 
     /**
@@ -465,40 +640,38 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
      * from before a rebalance, or of a partition not assigned here) is ignored.
      */
     private void applyAcknowledgements() {
-        if (!acknowledging()) {
+        if (!acknowledging) {
             return;
         }
         List<Ack> taken = new ArrayList<>();
         for (Ack a = acks.poll(); a != null; a = acks.poll()) {
             taken.add(a);
         }
-        for (Acked a : acked.values()) {
-            a.absorb();
+        for (PartitionState p : partitions.values()) {
+            p.acked.absorb();
         }
         for (Ack a : taken) {
-            Acked p = acked.get(a.partition());
+            PartitionState p = partitions.get(a.partition());
             if (p != null) {
-                p.acknowledge(a.offset());
+                p.acked.acknowledge(a.offset());
             }
         }
     }
 
     /**
      * The offset to commit for a partition: the one after its last element handed downstream, or in
-     * acknowledging mode its first element not acknowledged; {@code null} when there is none.
+     * acknowledging mode its first element not acknowledged; -1 when there is none.
      */
-    private Long nextToCommit(TopicPartition tp) {
-        if (acknowledging()) {
-            Acked a = acked.get(tp);
-            if (a == null) {
-                return null;
-            }
-            a.absorb();
-            long position = a.position();
-            return position < 0 ? null : position;
+    private long nextToCommit(PartitionState p) {
+        if (p == null) {
+            return -1;
         }
-        Long last = delivered.get(tp);
-        return last == null ? null : last + 1;
+        if (acknowledging) {
+            p.acked.absorb();
+            return p.acked.position();
+        }
+        long last = p.lastDelivered();
+        return last < 0 ? -1 : last + 1;
     }
 
     private void commitIfDue(boolean force) {
@@ -510,7 +683,11 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             return;
         }
         lastCommitNanos = now;
-        Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(consumer.assignment());
+        Map<TopicPartition, PartitionState> states = new HashMap<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            states.put(tp, partitions.get(tp));
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(states);
         if (offsets.isEmpty()) {
             return;
         }
@@ -519,17 +696,18 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         } else {
             consumer.commitAsync(offsets, null);
         }
-        offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+        offsets.forEach((tp, o) -> states.get(tp).committed = o.offset());
     }
 
-    private Map<TopicPartition, OffsetAndMetadata> pendingCommits(Collection<TopicPartition> tps) {
+    /** The offsets to commit of these partitions (a state may be null: nothing to commit). */
+    private Map<TopicPartition, OffsetAndMetadata> pendingCommits(Map<TopicPartition, PartitionState> states) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : tps) {
-            Long next = nextToCommit(tp);
-            if (next != null && !next.equals(committed.get(tp))) {
+        states.forEach((tp, p) -> {
+            long next = nextToCommit(p);
+            if (next >= 0 && next != p.committed) {
                 offsets.put(tp, new OffsetAndMetadata(next));
             }
-        }
+        });
         return offsets;
     }
 
@@ -575,7 +753,7 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         if (settings.checkpointCommits() != null) {
             settings.checkpointCommits().remove(this);
         }
-        if (acknowledging()) {
+        if (acknowledging) {
             settings.acknowledgements().remove(this);
         }
         KafkaConsumer<byte[], byte[]> c = consumer;
@@ -597,11 +775,12 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             } finally {
                 if (settings.meters() != null) {
                     settings.meters().paused(-paused.size());
-                    buffers.keySet().forEach(settings.meters()::revoked);
+                    partitions.keySet().forEach(settings.meters()::revoked);
                 }
                 paused.clear();
                 closed = true;
-                buffers.clear();
+                partitions.clear();
+                drainOrder = NONE;
             }
         }
     }
@@ -621,33 +800,45 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
         private void handOver(Collection<TopicPartition> revoked, boolean commit) {
             applyAcknowledgements();
+            // what drains that have finished did is visible from here on; one running now may take
+            // at most one more element of each partition (see below), which the positions allow for
+            wip.get();
+            Map<TopicPartition, PartitionState> dropped = new LinkedHashMap<>();
             for (TopicPartition tp : revoked) {
-                PartitionBuffer dropped = buffers.remove(tp);
-                Buffered head = dropped == null ? null : dropped.queue.peek();
-                if (dropped != null) {
-                    dropped.queue.clear(); // a drain holding it delivers nothing of it after the marker
+                PartitionState p = partitions.remove(tp);
+                long head = -1;
+                if (p != null) {
+                    dropped.put(tp, p);
+                    // a drain checks this before it takes an element and offers the marker only after
+                    // the element it took, so it delivers nothing of the partition after the marker
+                    p.revoked = true;
+                    head = p.head();
+                    p.batches.clear();
+                    firstPending.remove(p);
+                    awaitingFirst.remove(p);
                 }
-                Long last = delivered.get(tp);
+                long last = p == null ? -1 : p.lastDelivered();
                 // lost ones too: a member that missed the group (frozen past its session timeout) and
                 // gets them back must not skip what it fetched and dropped
-                if (acknowledging()) {
+                if (acknowledging) {
                     // back to the first element not acknowledged (the drain records an offset before
                     // it takes the element, so one it is taking now is outstanding or still the head)
-                    Long next = nextToCommit(tp);
-                    if (head != null && (next == null || head.offset() < next)) {
-                        next = head.offset();
+                    long next = nextToCommit(p);
+                    if (head >= 0 && (next < 0 || head < next)) {
+                        next = head;
                     }
-                    if (next != null) {
+                    if (next >= 0) {
                         rewind.put(tp, next);
                     }
-                } else if (head != null || last != null) {
-                    rewind.put(tp, head != null ? head.offset() : last + 1);
+                } else if (head >= 0 || last >= 0) {
+                    rewind.put(tp, head >= 0 ? head : last + 1);
                 }
-                firstPending.remove(tp);
-                // released once the new assignment is known, and only if it goes to another member
+                // released once the new assignment is known, and only if it went to another member
                 toRelease.add(tp);
             }
-            awaitingFirst.removeAll(revoked);
+            if (!dropped.isEmpty()) {
+                drainOrder = partitions.values().toArray(NONE);
+            }
             int unpaused = 0;
             for (TopicPartition tp : revoked) {
                 unpaused += paused.remove(tp) ? 1 : 0;
@@ -659,15 +850,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 settings.meters().paused(-unpaused);
             }
             if (commit && committing()) {
-                Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(revoked);
+                Map<TopicPartition, OffsetAndMetadata> offsets = pendingCommits(dropped);
                 if (!offsets.isEmpty()) {
                     consumer.commitSync(offsets);
                 }
-            }
-            for (TopicPartition tp : revoked) {
-                delivered.remove(tp);
-                committed.remove(tp);
-                acked.remove(tp);
             }
         }
 
@@ -684,10 +870,10 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             // a partition revoked and now assigned again goes back to its first record not handed
             // downstream; one that went to another member meanwhile starts afresh
             rewind.keySet().retainAll(consumer.assignment());
+            // each starts with a new PartitionState, so positions that a drain racing the revocation
+            // left in the old one do not count
             List<TopicPartition> fresh = new ArrayList<>();
             for (TopicPartition tp : assigned) {
-                // starts counting afresh (a drain that raced the revocation may have left offsets)
-                acked.remove(tp);
                 Long next = rewind.remove(tp);
                 if (next != null) {
                     consumer.seek(tp, next);
@@ -733,13 +919,14 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
             return;
         }
         int missed = 1;
+        SourceMeters meters = settings.meters();
         for (;;) {
             long r = requested.get();
             long e = 0;
-            List<PartitionBuffer> partitions = new ArrayList<>(buffers.values());
+            PartitionState[] order = drainOrder;
             while (e != r) {
                 if (cancelled) {
-                    buffers.clear();
+                    dropBuffered();
                     control.clear();
                     return;
                 }
@@ -752,22 +939,30 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
                 if (gated) {
                     break;
                 }
-                Buffered b = next(partitions);
-                if (b == null) {
+                StreamElement<?, ?> element = next(order);
+                if (element == null) {
                     break;
                 }
-                actual.onNext((StreamElement<K, V>) b.element());
-                delivered.put(b.partition(), b.offset());
-                if (settings.meters() != null && b.element() instanceof StreamRecord<?, ?>) {
-                    settings.meters().recordOut(b.partition());
+                PartitionState p = takenFrom;
+                long offset = takenOffset;
+                takenFrom = null;
+                actual.onNext((StreamElement<K, V>) element);
+                p.delivered(offset);
+                if (meters != null && element instanceof StreamRecord<?, ?>) {
+                    Counter out = p.recordsOut;
+                    if (out == null) {
+                        out = meters.recordsOut(p.tp);
+                        p.recordsOut = out;
+                    }
+                    out.increment();
                 }
                 e++;
             }
             if (cancelled) {
-                buffers.clear();
+                dropBuffered();
                 return;
             }
-            if (done && control.isEmpty() && buffers.values().stream().allMatch(b -> b.queue.isEmpty())) {
+            if (done && control.isEmpty() && partitions.values().stream().allMatch(PartitionState::isEmpty)) {
                 Throwable t = error;
                 cancelled = true;
                 if (t != null) {
@@ -787,78 +982,102 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
         }
     }
 
-    /** The next element, taking the partitions in turn, so that no partition's records wait for another's. */
-    private Buffered next(List<PartitionBuffer> partitions) {
+    /**
+     * Drain, once cancelled (it never runs again then): drops the fetched elements not taken. The
+     * partitions' states stay, so that the poll thread commits their positions when it closes.
+     */
+    private void dropBuffered() {
+        for (PartitionState p : partitions.values()) {
+            p.batches.clear();
+        }
+    }
+
+    /**
+     * The next element, taking the partitions in turn, so that no partition's records wait for
+     * another's; its partition and offset are left in {@link #takenFrom} and {@link #takenOffset}.
+     */
+    private StreamElement<?, ?> next(PartitionState[] partitions) {
         if (!firstPending.isEmpty()) {
-            Buffered first = oldestFirst();
+            StreamElement<?, ?> first = oldestFirst();
             if (first != null) {
                 return first;
             }
         }
-        int n = partitions.size();
+        int n = partitions.length;
         for (int k = 0; k < n; k++) {
-            int i = (nextPartition + k) % n;
-            PartitionBuffer pb = partitions.get(i);
-            Buffered b = take(pb);
-            if (b != null) {
-                nextPartition = (i + 1) % n;
-                return b;
+            int i = nextPartition + k;
+            if (i >= n) {
+                i -= n;
+            }
+            StreamElement<?, ?> element = take(partitions[i]);
+            if (element != null) {
+                nextPartition = i + 1 == n ? 0 : i + 1;
+                return element;
             }
         }
         return null;
     }
 
     /**
-     * The head of a partition's buffer, or null when it is empty or, in acknowledging mode, the
-     * partition has as many unacknowledged elements as it may have. In acknowledging mode the
-     * offset is recorded as handed out before the element leaves the buffer.
+     * Takes the first element of a partition's buffer, or returns null when it is empty, the
+     * partition was revoked or, in acknowledging mode, it has as many unacknowledged elements as it
+     * may have. In acknowledging mode the offset is recorded as handed out before the element counts
+     * as taken.
      */
-    private Buffered take(PartitionBuffer pb) {
-        if (acknowledging()) {
-            Buffered head = pb.queue.peek();
-            if (head == null) {
-                return null;
-            }
-            Acked a = acked.computeIfAbsent(head.partition(), k -> new Acked());
+    private StreamElement<?, ?> take(PartitionState p) {
+        if (p.revoked) {
+            return null;
+        }
+        Batch b = p.batches.peek();
+        if (b == null) {
+            return null;
+        }
+        int i = b.next;
+        long offset = b.offsets[i];
+        if (acknowledging) {
+            Acked a = p.acked;
             if (a.unacknowledged.get() >= settings.maxUnacknowledged()) {
                 return null;
             }
             a.unacknowledged.incrementAndGet();
-            a.handedOut.offer(head.offset());
+            a.handedOut.offer(offset);
         }
-        Buffered b = pb.queue.poll();
-        if (b != null) {
-            pb.count.decrementAndGet();
+        StreamElement<?, ?> element = b.elements[i];
+        b.elements[i] = null;
+        b.next = i + 1;
+        p.took();
+        if (i + 1 == b.size()) {
+            p.batches.poll();
         }
-        return b;
+        takenFrom = p;
+        takenOffset = offset;
+        return element;
     }
 
     /** The first element of the oldest of the newly assigned partitions, or null when none has one buffered. */
-    private Buffered oldestFirst() {
-        PartitionBuffer oldest = null;
-        TopicPartition oldestTp = null;
+    private StreamElement<?, ?> oldestFirst() {
+        PartitionState oldest = null;
         long oldestTs = Long.MAX_VALUE;
-        for (TopicPartition tp : firstPending) {
-            PartitionBuffer pb = buffers.get(tp);
-            Buffered head = pb == null ? null : pb.queue.peek();
-            if (head == null || atLimit(tp)) {
+        for (PartitionState p : firstPending) {
+            Batch b = p.revoked ? null : p.batches.peek();
+            if (b == null || atLimit(p)) {
                 continue;
             }
-            long ts = head.element() instanceof StreamRecord<?, ?> r ? r.timestamp() : Long.MIN_VALUE;
+            StreamElement<?, ?> head = b.elements[b.next];
+            long ts = head instanceof StreamRecord<?, ?> r ? r.timestamp() : Long.MIN_VALUE;
             if (oldest == null || ts < oldestTs) {
-                oldest = pb;
-                oldestTp = tp;
+                oldest = p;
                 oldestTs = ts;
             }
         }
         if (oldest == null) {
             return null;
         }
-        Buffered b = take(oldest);
-        if (b != null) {
-            firstPending.remove(oldestTp);
+        StreamElement<?, ?> element = take(oldest);
+        if (element != null) {
+            firstPending.remove(oldest);
         }
-        return b;
+        return element;
     }
 
     // ---- observation, for tests and metrics ----
@@ -870,12 +1089,12 @@ public final class PollLoop<K, V> implements Subscription, Runnable {
 
     /** @return the records fetched and not yet handed downstream, over all partitions */
     public int buffered() {
-        return buffers.values().stream().mapToInt(b -> b.count.get()).sum();
+        return partitions.values().stream().mapToInt(PartitionState::buffered).sum();
     }
 
     /** @return the elements handed downstream and not acknowledged yet, over all partitions (acknowledging mode) */
     public int unacknowledged() {
-        return acked.values().stream().mapToInt(a -> a.unacknowledged.get()).sum();
+        return acknowledging ? partitions.values().stream().mapToInt(p -> p.acked.unacknowledged.get()).sum() : 0;
     }
 
     /** @return the partition ids paused at the moment */

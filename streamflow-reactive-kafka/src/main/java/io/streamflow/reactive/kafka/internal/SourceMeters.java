@@ -64,9 +64,19 @@ public final class SourceMeters {
 
     /** @param tp the partition of a record handed downstream */
     public void recordOut(TopicPartition tp) {
-        records.computeIfAbsent(tp, k -> Counter.builder(RECORDS).tags(partitionTags(k)).baseUnit("records")
-                .description("Records a Kafka source handed downstream, per partition").register(registry))
-                .increment();
+        recordsOut(tp).increment();
+    }
+
+    /**
+     * The counter of a partition's records handed downstream, registered on the first call, for a
+     * caller that counts many records of the partition and keeps it.
+     *
+     * @param tp a partition
+     * @return its counter
+     */
+    public Counter recordsOut(TopicPartition tp) {
+        return records.computeIfAbsent(tp, k -> Counter.builder(RECORDS).tags(partitionTags(k)).baseUnit("records")
+                .description("Records a Kafka source handed downstream, per partition").register(registry));
     }
 
     /** A record became a dead letter. */
