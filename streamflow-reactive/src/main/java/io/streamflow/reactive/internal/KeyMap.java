@@ -353,10 +353,23 @@ public final class KeyMap<K, V> {
         };
     }
 
-    /** The entry of {@link #entryWalk()}, refilled by each step. */
-    private static final class ReusedEntry<K, V> implements Map.Entry<K, V> {
+    /** A read-only entry refilled by each step of a walk (such as {@link #entryWalk()}). */
+    public static final class ReusedEntry<K, V> implements Map.Entry<K, V> {
         K key;
         V value;
+
+        /**
+         * Refills the entry.
+         *
+         * @param k the key
+         * @param v the value
+         * @return this entry
+         */
+        public ReusedEntry<K, V> set(K k, V v) {
+            key = k;
+            value = v;
+            return this;
+        }
 
         @Override
         public K getKey() {

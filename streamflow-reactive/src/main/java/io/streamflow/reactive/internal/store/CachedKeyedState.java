@@ -645,7 +645,7 @@ public final class CachedKeyedState<K, N, S> implements KeyedState<K, N, S> {
         Iterator<Map.Entry<Object, Entry>> walk = t.map.entryWalk();
         // a complete table holds no removed entries: every one is live
         return new Iterator<>() {
-            private final SimpleEntry<K, S> out = new SimpleEntry<>();
+            private final KeyMap.ReusedEntry<K, S> out = new KeyMap.ReusedEntry<>();
 
             @Override
             public boolean hasNext() {
@@ -655,32 +655,9 @@ public final class CachedKeyedState<K, N, S> implements KeyedState<K, N, S> {
             @Override
             public Map.Entry<K, S> next() {
                 Map.Entry<Object, Entry> n = walk.next();
-                out.key = (K) n.getKey();
-                out.value = (S) n.getValue().value;
-                return out;
+                return out.set((K) n.getKey(), (S) n.getValue().value);
             }
         };
-    }
-
-    /** A reused read-only entry. */
-    private static final class SimpleEntry<K, V> implements Map.Entry<K, V> {
-        K key;
-        V value;
-
-        @Override
-        public K getKey() {
-            return key;
-        }
-
-        @Override
-        public V getValue() {
-            return value;
-        }
-
-        @Override
-        public V setValue(V v) {
-            throw new UnsupportedOperationException("read-only entry");
-        }
     }
 
     @Override
