@@ -32,7 +32,8 @@ import java.util.function.BiConsumer;
  * Copy on write: an entry of the snapshot that the operator touches again before the flush has
  * written it is encoded first by the operator thread (the bytes the flush then writes), so the
  * operator may go on changing its objects in place. A small handshake per entry decides which
- * thread encodes it (see {@link Entry#handshake}).
+ * thread encodes it (see {@link Entry#handshake}); when the flush has taken the entry already, the
+ * operator thread does not wait for it but gives the entry a copy of the value to change.
  * <p>
  * Memory: entries are weighed (their encoded size plus a fixed overhead, estimated for entries not
  * yet written); once the table passes its share of the {@link CacheBudget}, clean entries (written
@@ -397,7 +398,14 @@ public final class CachedKeyedState<K, N, S> implements KeyedState<K, N, S> {
                     return;
                 }
             } else if (h == (base | FLUSHING)) {
-                Thread.onSpinWait(); // the flush is encoding this one entry
+                // the flush is encoding the object it read before it took the entry: rather than wait
+                // for it (on 2 cores the flush thread may be descheduled for a whole time slice), the
+                // entry gets a copy of its own, which the operator changes from here on
+                Object v = e.value;
+                if (v != REMOVED) {
+                    e.value = reader.copyValue(v);
+                }
+                return;
             } else {
                 return; // FROZEN or DONE
             }
@@ -834,16 +842,23 @@ public final class CachedKeyedState<K, N, S> implements KeyedState<K, N, S> {
             }
             Object bytesOrRemoved;
             long h = e.handshake;
+            // read before taking the entry: once taken, the operator may put a copy in its place
+            Object v = e.value;
             if (h < base && HANDSHAKE.compareAndSet(e, h, base | FLUSHING)) {
-                Object v = e.value;
                 try {
                     bytesOrRemoved = v == REMOVED ? REMOVED : writer.encodeValue(v);
                 } finally {
                     e.handshake = base | DONE;
                 }
             } else {
-                while ((h = e.handshake) == (base | TAKEN)) {
-                    Thread.onSpinWait(); // the operator thread is encoding this one entry
+                for (int spins = 0; e.handshake == (base | TAKEN); spins++) {
+                    // the operator thread is encoding this one entry (this thread may block: it writes
+                    // the checkpoint)
+                    if (spins < 64) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.yield();
+                    }
                 }
                 bytesOrRemoved = e.frozen;
             }

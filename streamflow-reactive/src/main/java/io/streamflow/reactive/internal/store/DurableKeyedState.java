@@ -294,6 +294,11 @@ public final class DurableKeyedState<K, N, S> implements KeyedState<K, N, S> {
         };
     }
 
+    /** @return a new object equal to {@code value}, through its stored bytes (this state's scratch buffer; not thread-safe) */
+    Object copyValue(Object value) {
+        return types.decode(types.encode(value, valueScratch));
+    }
+
     /** @return the bytes a value is stored as (through this state's scratch buffer; not thread-safe) */
     byte[] encodeValue(Object value) {
         return types.encode(value, valueScratch);
