@@ -51,13 +51,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * state until its window fires.
  * <p>
  * The live entries of both operators must stay at what the key rate and the TTL / window size
- * allow, and the state file (sampled after each checkpoint) must level off: over the last quarter
- * of the run it is no bigger than over the second quarter (within 25 %), over the second half it
- * holds less than what half a TTL of checkpoints writes, and at least ten times its size was
- * written into it. Each checkpoint's chunk holds a little long-lived state (new ids, kept for a
- * whole TTL) among much short-lived state (window payloads), so without compaction the chunks of a
- * whole TTL stay in the file (about three times the size), and with state that does not expire
- * the entries and the file keep growing. The sizes and bytes written are printed.
+ * allow, and the state file (sampled after each checkpoint) must level off: its mean size over the
+ * second half of the run at most 1.3 times that from an eighth to half of the run, its peak at
+ * most 1.25 times the first half's, and at least ten times its largest size written into
+ * it. With state that does not expire, the entries and the file keep growing. Since the working
+ * set is cached on the heap, most window payloads are created and purged between two checkpoints
+ * and never reach the file, so the file stays bounded by the reuse of freed chunks alone (it did
+ * the same with compaction switched off). The sizes and bytes written are printed.
  */
 class StatePlateauTest {
 
@@ -67,7 +67,7 @@ class StatePlateauTest {
     static final long WINDOW_MILLIS = 1_000;
     static final int TTL_CHECKPOINTS = 30;
     static final long TTL_MILLIS = TTL_CHECKPOINTS * KEYS_PER_CHECKPOINT;
-    static final int CHECKPOINTS = 320;
+    static final int CHECKPOINTS = 640;
     static final long KEYS = CHECKPOINTS * KEYS_PER_CHECKPOINT;
     static final int PAYLOAD_CHARS = 1_000;
     static final String DEDUP = "dedup";
@@ -128,7 +128,7 @@ class StatePlateauTest {
     }
 
     @Test
-    @Timeout(value = 3, unit = TimeUnit.MINUTES) // about 10 s on 2 cores
+    @Timeout(value = 3, unit = TimeUnit.MINUTES) // about 15 s on 2 cores
     void liveEntriesAndFileSizeLevelOffUnderASteadyStreamOfNewKeys() throws Exception {
         Path checkpoints = dir.resolve("ck");
         Path output = dir.resolve("out");
@@ -176,13 +176,10 @@ class StatePlateauTest {
         List<Long> sizes = byId.values().stream().map(x -> x[1]).toList();
         List<Long> writtenSoFar = byId.values().stream().map(x -> x[2]).toList();
         int n = sizes.size();
-        long maxQ2 = max(sizes.subList(n / 4, n / 2));
-        long maxQ4 = max(sizes.subList(3 * n / 4, n));
+        long maxFirstHalf = max(sizes.subList(0, n / 2));
         long maxSecondHalf = max(sizes.subList(n / 2, n));
-        long medianQ2 = median(sizes.subList(n / 4, n / 2));
-        long medianQ4 = median(sizes.subList(3 * n / 4, n));
-        long upperQ2 = upperQuartile(sizes.subList(n / 4, n / 2));
-        long upperQ4 = upperQuartile(sizes.subList(3 * n / 4, n));
+        double meanFirstHalf = mean(sizes.subList(n / 8, n / 2));
+        double meanSecondHalf = mean(sizes.subList(n / 2, n));
         double writtenPerCheckpoint = (double) (writtenSoFar.get(n - 1) - writtenSoFar.get(n / 2)) / (n - 1 - n / 2);
 
         // the live entries of the last (up to) 100 checkpoints, which the store keeps records of
@@ -197,13 +194,12 @@ class StatePlateauTest {
                     .mapToLong(Map.Entry::getValue).sum());
         }
         System.out.printf("StatePlateauTest: %d keys, %d records, %d checkpoints in %d ms; dedup entries max %d, "
-                        + "window entries max %d (last %d checkpoints); file max Q1 %d, Q2 %d, Q3 %d, Q4 %d, median Q2 %d, Q4 %d, "
-                        + "upper quartile Q2 %d, Q4 %d, "
-                        + "final %d bytes; written %d bytes (%.1fx the largest file of Q4), %.0f per checkpoint in the second "
-                        + "half%n",
-                KEYS, records, n, millis, max(dedup), max(windows), list.size(), max(sizes.subList(0, n / 4)), maxQ2,
-                max(sizes.subList(n / 2, 3 * n / 4)), maxQ4, medianQ2, medianQ4, upperQ2, upperQ4, finalSize, written, (double) written / maxQ4,
-                writtenPerCheckpoint);
+                        + "window entries max %d (last %d checkpoints); file mean from n/8 to n/2 %.0f, second half %.0f "
+                        + "(%.2fx), max first half %d, second half %d, final %d bytes; written %d bytes (%.1fx the largest "
+                        + "file of the second half), %.0f per checkpoint in the second half%n",
+                KEYS, records, n, millis, max(dedup), max(windows), list.size(), meanFirstHalf, meanSecondHalf,
+                meanSecondHalf / meanFirstHalf, maxFirstHalf, maxSecondHalf, finalSize, written,
+                (double) written / maxSecondHalf, writtenPerCheckpoint);
         System.out.println("StatePlateauTest: file sizes (KB) per checkpoint "
                 + sizes.stream().map(x -> x / 1024).toList());
 
@@ -215,31 +211,21 @@ class StatePlateauTest {
                 .isPositive().isLessThanOrEqualTo(TTL_MILLIS * 5 / 4);
         assertThat(max(windows)).as("window entries (window %d ms) %s", WINDOW_MILLIS, windows)
                 .isPositive().isLessThanOrEqualTo(2 * WINDOW_MILLIS);
-        // the file levels off: no growth from the second to the last quarter of the run. The file
-        // saw-tooths between compactions, and where a quarter's peak falls depends on when the
-        // compactions ran, so the level it saw-tooths up to (upper quartile) gets the tight bound
-        // and the peaks a looser one. Not the median: the dips right after compactions can fill a
-        // third of a quarter, and a quarter with two of them had its median at 7.7 MB against
-        // 10.7-12.0 MB in other runs (Q4 / Q2 medians 1.41, upper quartiles 1.14). Ids kept for
-        // ever (a TTL of a day) raise the upper quartile 1.30 times from Q2 to Q4 ...
-        assertThat(upperQ4).as("upper quartile of the file size in the last quarter vs the second quarter")
-                .isPositive().isLessThanOrEqualTo(upperQ2 * 5 / 4);
-        assertThat(maxQ4).as("largest file size in the last quarter vs the second quarter")
-                .isLessThanOrEqualTo(maxQ2 * 3 / 2);
-        assertThat(finalSize).as("final file size vs the second quarter").isLessThanOrEqualTo(maxQ2 * 3 / 2);
-        // ... well below the chunks of a whole TTL, which the file would keep without compaction:
-        // typically at most what half the TTL writes; a peak (its place depends on when the
-        // compactions ran) at most three quarters of a whole TTL ...
-        long medianSecondHalf = median(sizes.subList(n / 2, n));
-        assertThat((double) medianSecondHalf).as("median file size in the second half vs what %d checkpoints "
-                        + "(half the TTL) write", TTL_CHECKPOINTS / 2)
-                .isLessThanOrEqualTo(TTL_CHECKPOINTS / 2 * writtenPerCheckpoint);
-        assertThat((double) maxSecondHalf).as("largest file size in the second half vs what %d checkpoints "
-                        + "(three quarters of the TTL) write", TTL_CHECKPOINTS * 3 / 4)
-                .isLessThanOrEqualTo(TTL_CHECKPOINTS * 3 / 4 * writtenPerCheckpoint);
+        // the file levels off. It saw-tooths (between 2-4 MB and 10-12 MB in the first half) as
+        // MVStore reuses the space of freed chunks and gives back the end of the file, with cycles of
+        // 30 to 100 checkpoints, so quartiles of a quarter depend on where the cycles fall (a bound
+        // on them failed a third of the runs): the bounds are on the mean and the peak over halves.
+        // With the TTL, the second half's mean was 0.51-0.56 times that from n/8 to n/2 and its peak
+        // 0.38-0.49 times the first half's (four runs); with ids kept for ever (a TTL of a day),
+        // 1.68-1.85 and 1.51-1.58 (two runs).
+        assertThat((double) meanSecondHalf).as("mean file size in the second half vs checkpoints n/8 to n/2")
+                .isPositive().isLessThanOrEqualTo(meanFirstHalf * 1.3);
+        assertThat(maxSecondHalf).as("largest file size in the second half vs the first half")
+                .isLessThanOrEqualTo(maxFirstHalf * 5 / 4);
+        assertThat(finalSize).as("final file size vs the first half's largest").isLessThanOrEqualTo(maxFirstHalf * 5 / 4);
         // ... and many times its size went through it
         assertThat(written).as("bytes written to the state file vs its largest size in the last quarter")
-                .isGreaterThanOrEqualTo(10 * maxQ4);
+                .isGreaterThanOrEqualTo(10 * maxSecondHalf);
 
         // the state was right: one result per key, with the duplicate dropped
         Set<String> expected = new HashSet<>();
@@ -276,14 +262,8 @@ class StatePlateauTest {
         }
     }
 
-    private static long upperQuartile(List<Long> values) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() * 3 / 4);
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
+    private static double mean(List<Long> values) {
+        return values.stream().mapToLong(Long::longValue).average().orElse(0);
     }
 
     private static long max(List<Long> values) {
