@@ -132,6 +132,17 @@ public final class Checkpointing implements AutoCloseable {
     private boolean triggerAgain;
     /** Uncommitted changes passed their limit: a checkpoint is due now (guarded by {@code lock}). */
     private boolean pressureDue;
+    /** Minimum pause before a checkpoint for output ({@code null}: output waits for the interval). */
+    private final Duration promptPause;
+    /**
+     * The sink took output that no barrier made since covers (guarded by {@code lock}): with
+     * {@link Builder#commitOutputPromptly}, a checkpoint is due once the pause is over.
+     */
+    private boolean outputDue;
+    /** A checkpoint for output is scheduled for the end of the pause (guarded by {@code lock}). */
+    private boolean outputScheduled;
+    /** Scheduler time in ns when the last checkpoint ended (guarded by {@code lock}). */
+    private long lastEndedNanos = Long.MIN_VALUE / 2;
     private CheckpointBarrier<?, ?> dueBarrier;
     private Disposable ticker;
     private final List<Waiter> waiters = new ArrayList<>();
@@ -154,6 +165,7 @@ public final class Checkpointing implements AutoCloseable {
         this.interval = b.interval;
         this.scheduler = b.scheduler;
         this.acceptRedelivery = b.acceptRedelivery;
+        this.promptPause = b.promptPause;
         MeterRegistry registry = b.registry;
         Counter fallbacks = Counter.builder("streamflow.checkpoint.restore.fallbacks")
                 .description("latest checkpoints that failed verification, so the previous one was restored")
@@ -561,10 +573,11 @@ public final class Checkpointing implements AutoCloseable {
             if (inFlight || catchingUp || source == null || source.wake == null || source.ended) {
                 return;
             }
-            if (!periodic && waiters.isEmpty() && !pressureDue) {
+            if (!periodic && waiters.isEmpty() && !pressureDue && !outputDue) {
                 return;
             }
             pressureDue = false;
+            outputDue = false; // the barrier follows the output to the sink
             long id = nextBarrierId++;
             inFlight = true;
             dueBarrier = Barriers.create(id, new CheckpointSignal(id));
@@ -578,6 +591,7 @@ public final class Checkpointing implements AutoCloseable {
         boolean again;
         synchronized (lock) {
             inFlight = false;
+            lastEndedNanos = scheduler.now(TimeUnit.NANOSECONDS);
             again = triggerAgain || pressureDue;
             triggerAgain = false;
             waiters.removeIf(w -> {
@@ -596,6 +610,40 @@ public final class Checkpointing implements AutoCloseable {
             }
         }
         if (again) {
+            tick(false);
+        } else {
+            outputWaiting(false);
+        }
+    }
+
+    /**
+     * With {@link Builder#commitOutputPromptly}: the sink took output since the last barrier
+     * ({@code noted}), or a checkpoint ended ({@code !noted}; output noted meanwhile is then due).
+     * Makes a barrier due once the pause after the last checkpoint is over. Never blocks.
+     */
+    private void outputWaiting(boolean noted) {
+        if (promptPause == null) {
+            return;
+        }
+        long delay;
+        synchronized (lock) {
+            if (noted) {
+                outputDue = true;
+            }
+            if (!outputDue || inFlight || outputScheduled) {
+                return; // the end of the checkpoint in flight, or the scheduled one, sees it
+            }
+            delay = lastEndedNanos + promptPause.toNanos() - scheduler.now(TimeUnit.NANOSECONDS);
+            outputScheduled = delay > 0;
+        }
+        if (delay > 0) {
+            scheduler.schedule(() -> {
+                synchronized (lock) {
+                    outputScheduled = false;
+                }
+                tick(false);
+            }, delay, TimeUnit.NANOSECONDS);
+        } else {
             tick(false);
         }
     }
@@ -703,6 +751,8 @@ public final class Checkpointing implements AutoCloseable {
         private final AtomicBoolean warned = new AtomicBoolean();
         /** Id of the checkpoint the next outbox record belongs to. */
         private long epoch;
+        /** Output went into the outbox since the last barrier. */
+        private boolean hasOutput;
         private boolean namesChecked;
 
         SinkRun(Channel<?>[] channels) {
@@ -913,6 +963,10 @@ public final class Checkpointing implements AutoCloseable {
                 return;
             }
             store.appendOutbox(c.index(), epoch, value);
+            if (!hasOutput) {
+                hasOutput = true;
+                outputWaiting(true);
+            }
         }
 
         /** The replay reached the positions of the next delivery channel {@code c} holds: it must match. */
@@ -1003,6 +1057,12 @@ public final class Checkpointing implements AutoCloseable {
 
         private void checkpoint(long id, Map<Integer, Long> positions, CheckpointSignal signal, boolean endOfInput) {
             long t0 = System.nanoTime();
+            if (hasOutput) {
+                hasOutput = false; // this checkpoint holds the output so far, what comes now is the next one's
+                synchronized (lock) {
+                    outputDue = false;
+                }
+            }
             if (!namesChecked) {
                 namesChecked = true;
                 backend.checkRestoredNames();
@@ -1141,6 +1201,7 @@ public final class Checkpointing implements AutoCloseable {
         private String pipeline = "default";
         private final Map<Class<?>, StateCodec<?>> codecs = new LinkedHashMap<>();
         private boolean acceptRedelivery;
+        private Duration promptPause;
 
         private Builder(Path directory) {
             this.directory = Objects.requireNonNull(directory, "directory");
@@ -1161,6 +1222,32 @@ public final class Checkpointing implements AutoCloseable {
                 throw new IllegalArgumentException("checkpoint interval must be >= 0, was " + newInterval);
             }
             this.interval = newInterval;
+            return this;
+        }
+
+        /**
+         * Also takes a checkpoint as soon as the sink has taken output since the last one, at least
+         * {@code minPause} after the previous checkpoint ended, rather than waiting for the interval
+         * (off by default). Output of {@link #sink} is delivered only when its checkpoint is
+         * durable, so with the interval alone a result waits up to an interval for its barrier,
+         * then the checkpoint's duration; with this it waits about one checkpoint's duration (two
+         * when a checkpoint is in flight as it comes). The interval still applies, for the source
+         * positions and state of a pipeline that has no output. Each burst of output costs a
+         * checkpoint (a store commit and sync, and a transaction with a Kafka sink); output that
+         * never stops makes one every {@code minPause} plus a checkpoint's duration.
+         *
+         * @param minPause processing time from the end of a checkpoint to a checkpoint for output,
+         *                 not negative ({@link Duration#ZERO}: at once)
+         * @return this builder
+         * @throws NullPointerException     if {@code minPause} is {@code null}
+         * @throws IllegalArgumentException if {@code minPause} is negative
+         */
+        public Builder commitOutputPromptly(Duration minPause) {
+            Objects.requireNonNull(minPause, "minPause");
+            if (minPause.isNegative()) {
+                throw new IllegalArgumentException("minPause must be >= 0, was " + minPause);
+            }
+            this.promptPause = minPause;
             return this;
         }
 

@@ -83,7 +83,7 @@ final class StreamFlowKafka {
 
     /**
      * Exactly-once: a checkpointed pipeline ({@code Checkpointing}, interval = the run's interval,
-     * the window's state in the checkpoint's store) over {@code KafkaSource.resume()}, into
+     * output checkpointed promptly with no pause, the window's state in the checkpoint's store) over {@code KafkaSource.resume()}, into
      * {@code KafkaSink.exactlyOnce} (one transaction per checkpoint), which also commits the
      * checkpoint's offsets to the group ({@code committingOffsets}). Done when the final
      * checkpoint's output is committed.
@@ -94,7 +94,7 @@ final class StreamFlowKafka {
         AtomicLong records = new AtomicLong();
         String output = spec.output();
         try (Checkpointing cp = Checkpointing.builder(spec.workDir().resolve("checkpoints")).interval(spec.interval())
-                .open();
+                .commitOutputPromptly(Duration.ZERO).open();
              KafkaSink kafka = KafkaSink.exactlyOnce(spec.clientProperties(), spec.runId())) {
             EventStream.of(cp.source("input", positions -> untilTheEnd(source.resume().apply(positions),
                                     spec.partitions(), first, records),
