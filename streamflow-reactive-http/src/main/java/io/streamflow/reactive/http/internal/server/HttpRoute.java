@@ -1,5 +1,6 @@
 package io.streamflow.reactive.http.internal.server;
 
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -14,7 +15,7 @@ import java.util.TreeSet;
  * @param path    the exact path ({@code /metrics}), or with {@code prefix} the start of every path
  *                the route owns (ending in {@code /}, e.g. {@code /results/})
  * @param prefix  whether {@code path} is a prefix
- * @param methods the methods answered ({@code GET}, {@code POST}, ...); others get 405
+ * @param methods the methods answered ({@code GET}, {@code POST}, ...), kept sorted; others get 405
  * @param access  who may call it
  * @param handler what answers
  */
@@ -59,7 +60,7 @@ public record HttpRoute(String path, boolean prefix, Set<String> methods, Access
         }
         TreeSet<String> upper = new TreeSet<>();
         methods.forEach(m -> upper.add(m.toUpperCase(Locale.ROOT)));
-        methods = Set.copyOf(upper);
+        methods = Collections.unmodifiableSortedSet(upper);
     }
 
     /**
