@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A pipeline registered with the server: its name (the {@code pipeline} tag of its meters), its
@@ -23,7 +24,8 @@ public final class MonitoredPipeline {
     static final int HISTORY = 30;
 
     private final String name;
-    private final Checkpointing checkpointing;
+    private final boolean checkpointed;
+    private final Supplier<Optional<CheckpointInfo>> restored;
 
     private String state = "UNTRACKED";
     private String error;
@@ -44,8 +46,18 @@ public final class MonitoredPipeline {
      * @param checkpointing its checkpointing, or {@code null}
      */
     public MonitoredPipeline(String name, Checkpointing checkpointing) {
+        this(name, checkpointing != null, checkpointing == null ? Optional::empty : checkpointing::restored);
+    }
+
+    /**
+     * @param name         the pipeline's name
+     * @param checkpointed whether it has checkpoints (their meters are in the registry)
+     * @param restored     the checkpoint restored when its checkpointing opened
+     */
+    MonitoredPipeline(String name, boolean checkpointed, Supplier<Optional<CheckpointInfo>> restored) {
         this.name = Objects.requireNonNull(name, "name");
-        this.checkpointing = checkpointing;
+        this.checkpointed = checkpointed;
+        this.restored = Objects.requireNonNull(restored, "restored");
     }
 
     /** @return the pipeline's name */
@@ -53,14 +65,14 @@ public final class MonitoredPipeline {
         return name;
     }
 
-    /** @return its checkpointing, or {@code null} */
-    public Checkpointing checkpointing() {
-        return checkpointing;
+    /** @return whether it has checkpoints */
+    boolean checkpointed() {
+        return checkpointed;
     }
 
     /** @return the checkpoint restored when its checkpointing opened, if any */
     Optional<CheckpointInfo> restored() {
-        return checkpointing == null ? Optional.empty() : checkpointing.restored();
+        return restored.get();
     }
 
     /**

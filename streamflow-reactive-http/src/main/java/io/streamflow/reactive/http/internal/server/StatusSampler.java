@@ -253,7 +253,7 @@ public final class StatusSampler implements AutoCloseable {
         if (maxWatermarkLag != null && lag != null && lag > maxWatermarkLag.toMillis()) {
             problems.add("watermark lag " + lag + " ms exceeds the maximum of " + maxWatermarkLag.toMillis() + " ms");
         }
-        if (p.checkpointing() != null) {
+        if (p.checkpointed()) {
             if (p.lastCheckpointFailed()) {
                 problems.add("the last checkpoint failed");
             }
@@ -272,7 +272,7 @@ public final class StatusSampler implements AutoCloseable {
     }
 
     private StatusSnapshot.Checkpoints checkpoints(MonitoredPipeline p, long now) {
-        if (p.checkpointing() == null) {
+        if (!p.checkpointed()) {
             return null;
         }
         long completed = 0;
