@@ -24,6 +24,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import reactor.core.Disposable;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 
 import java.nio.file.Files;
@@ -58,13 +59,14 @@ class StatusPageBrowserTest {
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long start = System.currentTimeMillis();
+        Sinks.Empty<Void> stop = Sinks.empty();
         try (Checkpointing cp = Checkpointing.builder(dir.resolve("checkpoints")).interval(Duration.ofSeconds(1))
                 .meterRegistry(registry).pipeline("demo").open()) {
             // 200 records a second, 5 ms of event time apart: event time moves about as fast as the clock
             var source = cp.source("numbers", positions -> StreamSources.generator(
                             positions.getOrDefault(0, -1L) + 1, -1, 200.0,
                             n -> StreamRecord.of("k" + (n % 5), n, start + n * 5, Origin.of("numbers", 0, n)),
-                            Schedulers.parallel()),
+                            Schedulers.parallel()).takeUntilOther(stop.asMono()),
                     WatermarkStrategy.<String, Long>forBoundedOutOfOrderness(Duration.ofMillis(50))
                             .withMetrics("demo", "watermarks", registry));
             var pipeline = EventStream.of(source)
@@ -79,7 +81,9 @@ class StatusPageBrowserTest {
                     .pipeline("demo", cp).bearerToken(TOKEN);
             StreamFlowHttpServer server = builder.start();
             int port = server.port();
-            Disposable run = server.track("demo", pipeline).subscribe();
+            AtomicReference<String> ended = new AtomicReference<>();
+            Disposable run = server.track("demo", pipeline)
+                    .subscribe(v -> { }, e -> ended.set("failed: " + e), () -> ended.set("completed"));
             WebDriver web = null;
             ChromeDriverService service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
@@ -129,12 +133,25 @@ class StatusPageBrowserTest {
                 Files.copy(png, shots.resolve("status-page.png"), StandardCopyOption.REPLACE_EXISTING);
                 assertThat(Files.size(shots.resolve("status-page.png"))).isGreaterThan(10_000);
 
+                // the source ends: the pipeline commits its last checkpoint and completes, which makes it DOWN
+                stop.tryEmitEmpty();
+                await().atMost(Duration.ofSeconds(30)).until(() -> ended.get() != null);
+                assertThat(ended.get()).isEqualTo("completed");
+                await().ignoreException(org.openqa.selenium.NoSuchElementException.class).atMost(Duration.ofSeconds(15))
+                        .untilAsserted(() -> {
+                            WebElement s = browser.findElement(demo);
+                            assertThat(s.findElement(By.className("state")).getText()).isEqualTo("COMPLETED");
+                            assertThat(s.findElement(By.className("status")).getText()).isEqualTo("DOWN");
+                            assertThat(s.findElement(By.className("problems")).getText())
+                                    .isEqualTo("the pipeline is not running: completed");
+                            assertThat(browser.findElement(By.id("server-status")).getText()).isEqualTo("DOWN");
+                        });
+
                 // the stream drops with the server; EventSource reconnects once a server answers again
                 server.close();
                 await().ignoreException(org.openqa.selenium.NoSuchElementException.class).atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                         assertThat(browser.findElement(By.id("connection")).getText()).isNotEqualTo("live"));
                 server = builder.port(port).start();
-                run.dispose();
                 await().ignoreException(org.openqa.selenium.NoSuchElementException.class).atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     assertThat(browser.findElement(By.id("connection")).getText()).isEqualTo("live");
                     assertThat(browser.findElement(demo).findElement(By.className("state")).getText())
