@@ -96,7 +96,8 @@ class StatusSamplerTest {
 
         counter(StreamFlowMeters.RECORDS_IN, "wm").increment(500);
         counter(StreamFlowMeters.RECORDS_OUT, "wm").increment(500);
-        counter(StreamFlowMeters.RECORDS_IN, "counts").increment(500);
+        // an operator after a flatMap sees more records than the source gave: not the pipeline's intake
+        counter(StreamFlowMeters.RECORDS_IN, "counts").increment(1000);
         counter(StreamFlowMeters.RECORDS_OUT, "counts").increment(7);
         counter(StreamFlowMeters.RECORDS_LATE, "counts").increment(3);
         counter(StreamFlowMeters.RECORDS_DEAD_LETTER, "wm").increment(2);
@@ -122,7 +123,8 @@ class StatusSamplerTest {
         assertThat(p.deadLetters()).isEqualTo(2);
         assertThat(p.operators()).extracting(StatusSnapshot.Operator::name).containsExactly("counts", "wm");
         StatusSnapshot.Operator counts = p.operators().get(0);
-        assertThat(counts.inPerSecond()).isEqualTo(500.0);
+        assertThat(counts.recordsIn()).isEqualTo(1000);
+        assertThat(counts.inPerSecond()).isEqualTo(1000.0);
         assertThat(counts.outPerSecond()).isEqualTo(7.0);
         assertThat(p.partitions()).containsExactly(
                 new StatusSnapshot.Partition("wm", "0", T0 - 4_000, 5_000L),
