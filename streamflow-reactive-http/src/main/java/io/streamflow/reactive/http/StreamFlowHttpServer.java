@@ -55,8 +55,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link Builder#maxConnections(int)}.
  * <h2>Limits</h2>
  * A connection idle for {@link Builder#idleTimeout(Duration)} (no byte received while a request is
- * expected or being read) is closed, so a client that sends its headers slowly cannot hold a
- * connection for ever; request headers larger than {@link Builder#maxHeaderSize(int)} are refused
+ * expected or being read) is closed, and so is one that has not sent the whole head of its first
+ * request within that time, so a client that sends its headers slowly cannot hold a connection;
+ * request headers larger than {@link Builder#maxHeaderSize(int)} are refused
  * with 431 by Netty's decoder. Nothing here blocks a Netty event loop.
  */
 public final class StreamFlowHttpServer implements AutoCloseable {
@@ -316,7 +317,9 @@ public final class StreamFlowHttpServer implements AutoCloseable {
 
         /**
          * @param timeout a connection that receives nothing for this long while a request is expected
-         *                or being read is closed (default 30 s); an open status stream is not idle
+         *                or being read is closed, and so is one that has not sent the request line and
+         *                headers of its first request within this time (default 30 s); an open status
+         *                stream is not idle
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {

@@ -89,6 +89,42 @@ class ServerLimitsTest {
     }
 
     @Test
+    void shouldDisconnectAClientThatTricklesItsHeadersFasterThanTheIdleTimeoutButNeverFinishes() throws IOException {
+        server = StreamFlowHttpServer.builder().port(0).idleTimeout(Duration.ofMillis(800)).start();
+        String request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "x".repeat(60) + "\r\n\r\n";
+        AtomicInteger sent = new AtomicInteger();
+        try (RawHttp slow = new RawHttp(server.port())) {
+            // one byte every 200 ms: never idle for 800 ms, but the head would take about 17 s
+            var sender = Flux.interval(Duration.ZERO, Duration.ofMillis(200)).take(request.length())
+                    .publishOn(Schedulers.boundedElastic())
+                    .doOnNext(i -> {
+                        try {
+                            slow.send(String.valueOf(request.charAt(i.intValue())));
+                            sent.incrementAndGet();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .onErrorComplete()
+                    .subscribe();
+            try {
+                long start = System.nanoTime();
+                assertThat(slow.readByte()).as("the server closes the connection, answering nothing").isEqualTo(-1);
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertThat(millis).as("closed about one idle timeout after it was accepted").isLessThan(5_000);
+                assertThat(sent.get()).as("bytes sent before the server closed it").isLessThan(request.length());
+            } finally {
+                sender.dispose();
+            }
+        }
+        // a client that sends its request at once is served, and its connection then kept open while used
+        try (RawHttp fast = new RawHttp(server.port())) {
+            assertThat(fast.get("/health").status()).isEqualTo(200);
+            assertThat(fast.get("/health").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void shouldRefuseHeadersLargerThanTheMaximumAndKeepServing() throws IOException {
         server = StreamFlowHttpServer.builder().port(0).maxHeaderSize(1024).start();
         try (RawHttp big = new RawHttp(server.port())) {

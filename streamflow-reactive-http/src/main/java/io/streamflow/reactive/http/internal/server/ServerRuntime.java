@@ -56,13 +56,17 @@ public final class ServerRuntime implements AutoCloseable {
         List<HttpRoute> routes = new ArrayList<>(s.routes());
         routes.addAll(ownRoutes(s.prometheus()));
         Router router = new Router(routes, s.credentials(), limit);
+        FirstRequestDeadline deadline = new FirstRequestDeadline(s.idleTimeout());
         HttpServer http = HttpServer.create()
                 .host(s.host())
                 .port(s.port())
                 .idleTimeout(s.idleTimeout())
                 .readTimeout(s.idleTimeout())
                 .httpRequestDecoder(spec -> spec.maxHeaderSize(s.maxHeaderSize()))
-                .doOnChannelInit((observer, channel, remote) -> limit.opened(channel))
+                .doOnChannelInit((observer, channel, remote) -> {
+                    limit.opened(channel);
+                    deadline.opened(channel);
+                })
                 .handle(router);
         if (secure) {
             http = http.secure(spec -> spec.sslContext(
