@@ -54,10 +54,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code WWW-Authenticate}) for missing or wrong credentials, 503 for a connection beyond
  * {@link Builder#maxConnections(int)}.
  * <h2>Limits</h2>
- * A connection idle for {@link Builder#idleTimeout(Duration)} (no byte received while a request is
- * expected or being read) is closed, and so is one that has not sent the whole head of its first
- * request within that time, so a client that sends its headers slowly cannot hold a connection;
- * request headers larger than {@link Builder#maxHeaderSize(int)} are refused
+ * A connection that has not delivered a whole request head (request line and headers) within
+ * {@link Builder#idleTimeout(Duration)} of being opened or of its previous answer is closed, however
+ * its bytes trickle in, so a client that sends its headers slowly cannot hold a connection; request
+ * headers larger than {@link Builder#maxHeaderSize(int)} are refused
  * with 431 by Netty's decoder. Nothing here blocks a Netty event loop.
  */
 public final class StreamFlowHttpServer implements AutoCloseable {
@@ -316,10 +316,10 @@ public final class StreamFlowHttpServer implements AutoCloseable {
         }
 
         /**
-         * @param timeout a connection that receives nothing for this long while a request is expected
-         *                or being read is closed, and so is one that has not sent the request line and
-         *                headers of its first request within this time (default 30 s); an open status
-         *                stream is not idle
+         * @param timeout a connection that has not delivered a whole request head (request line and
+         *                headers) this long after it opened or after its previous answer, or that
+         *                receives nothing for this long while a request body is read, is closed
+         *                (default 30 s); an open status stream is not idle
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {

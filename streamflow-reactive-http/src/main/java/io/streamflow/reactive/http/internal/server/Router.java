@@ -54,10 +54,7 @@ public final class Router implements BiFunction<HttpServerRequest, HttpServerRes
     @Override
     public Publisher<Void> apply(HttpServerRequest request, HttpServerResponse response) {
         AtomicBoolean over = new AtomicBoolean();
-        request.withConnection(c -> {
-            FirstRequestDeadline.requestSeen(c.channel());
-            over.set(limit.overLimit(c.channel()));
-        });
+        request.withConnection(c -> over.set(limit.overLimit(c.channel())));
         if (over.get()) {
             response.keepAlive(false);
             return JsonErrors.send(response, 503, "the server serves at most " + limit.max()

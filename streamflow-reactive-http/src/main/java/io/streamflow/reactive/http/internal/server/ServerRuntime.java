@@ -56,17 +56,15 @@ public final class ServerRuntime implements AutoCloseable {
         List<HttpRoute> routes = new ArrayList<>(s.routes());
         routes.addAll(ownRoutes(s.prometheus()));
         Router router = new Router(routes, s.credentials(), limit);
-        FirstRequestDeadline deadline = new FirstRequestDeadline(s.idleTimeout());
         HttpServer http = HttpServer.create()
                 .host(s.host())
                 .port(s.port())
                 .idleTimeout(s.idleTimeout())
                 .readTimeout(s.idleTimeout())
                 .httpRequestDecoder(spec -> spec.maxHeaderSize(s.maxHeaderSize()))
-                .doOnChannelInit((observer, channel, remote) -> {
-                    limit.opened(channel);
-                    deadline.opened(channel);
-                })
+                // Reactor Netty's idle timeout sees decoded requests, not bytes: a request head that is
+                // still incomplete after it is cut off however its bytes trickle in (slowloris)
+                .doOnChannelInit((observer, channel, remote) -> limit.opened(channel))
                 .handle(router);
         if (secure) {
             http = http.secure(spec -> spec.sslContext(
