@@ -148,6 +148,11 @@ class StreamFlowHttpServerTest {
         assertThat(json(open).has("pipelines")).isFalse();
         assertThat(json(open).get("details").asString()).startsWith("withheld");
 
+        // the router's own marker of an authenticated request cannot be sent by a client
+        HttpTestSupport.Answer spoofed = HttpTestSupport.get(server.uri("/health"),
+                Map.of("X-Streamflow-Authenticated", "true"));
+        assertThat(json(spoofed).has("pipelines")).isFalse();
+
         HttpTestSupport.Answer full = HttpTestSupport.get(server.uri("/health"),
                 Map.of("Authorization", "Bearer " + TOKEN));
         assertThat(json(full).get("pipelines").get("orders").get("state").asString()).isEqualTo("UNTRACKED");
