@@ -33,11 +33,10 @@ import java.util.function.LongUnaryOperator;
  * Sends a pipeline's results to a URL with HTTP POST or PUT, in batches, with bounded in-flight
  * requests, retries and an idempotency key per result.
  * <pre>{@code
- * try (HttpSink sink = HttpSink.to(URI.create("http://kv.internal:8080/results"))
- *         .batchSize(100).maxInFlight(4).header("Authorization", "Bearer " + token).build()) {
- *     records.transform(sink.send(r -> Map.of("word", r.key(), "count", r.value())))
- *            .subscribe(outcome -> { if (outcome instanceof DeadLetter<?, ?> d) log(d); });
- * }
+ * HttpSink sink = HttpSink.to(URI.create("http://kv.internal:8080/results"))
+ *         .batchSize(100).maxInFlight(4).header("Authorization", "Bearer " + token).build();
+ * Flux<StreamElement<String, Long>> outcomes = counts.transform(
+ *         sink.send(r -> Map.of("word", r.key(), "count", r.value())));
  * }</pre>
  * <h2>The requests</h2>
  * Each request carries up to {@link Builder#batchSize} results; a partial batch goes out after
@@ -139,14 +138,17 @@ public final class HttpSink implements AutoCloseable {
      * input, its origin, the sink's name as operator, an {@link HttpSinkException} as error) once it
      * was refused or its last retry failed; a record that {@code format} cannot make into JSON comes
      * out as a dead letter at once. Outcomes come out in the input order; each is counted in
-     * {@code streamflow.http.sink.records}.
+     * {@code streamflow.http.sink.records}. {@code format} runs on the thread that delivers the
+     * record, which may be a Netty event loop asking for more: it must not block.
      * <p>
      * Watermarks and input statuses end here (nothing downstream of the sink is in event time);
      * checkpoint barriers, late records and dead letters pass through in order, each taking one
-     * place in a batch. Up to {@code maxInFlight * batchSize} records are requested ahead. On
-     * cancel, requests in flight are cancelled and their connections closed; their records may or
-     * may not have reached the receiver. Delivery is at-least-once: what a crash interrupts is
-     * sent again by the replay, with the same keys.
+     * place in a batch. The records between the upstream and their outcomes are bounded by about
+     * {@code (maxInFlight + 3) * batchSize}: the batches in flight, the batch being filled and the
+     * outcomes waiting for downstream demand. On cancel, or an error from upstream, requests in
+     * flight are cancelled and their connections closed; their records may or may not have reached
+     * the receiver, and no outcome is emitted for them. Delivery is at-least-once: what a crash
+     * interrupts is sent again by the replay, with the same keys.
      *
      * @param <K>    key type
      * @param <V>    value type

@@ -15,8 +15,11 @@ public final class HttpSinkException extends IOException {
     /** The {@link #status()} when no HTTP answer came (timeout, connection error). */
     public static final int NO_ANSWER = 0;
 
+    /** The HTTP status of the last answer, or {@link #NO_ANSWER}. */
     private final int status;
+    /** The start of the last answer's body; empty when there was none. */
     private final String bodyExcerpt;
+    /** How many requests were made. */
     private final int attempts;
 
     /**

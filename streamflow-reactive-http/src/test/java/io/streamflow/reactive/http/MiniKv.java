@@ -55,6 +55,12 @@ final class MiniKv implements AutoCloseable {
     /** Delay of every answer after storing. */
     volatile Duration delay = Duration.ZERO;
 
+    static {
+        // Jackson creates and caches its tree deserializer under a lock on first use: once here,
+        // not under contention on the event loops
+        MAPPER.readTree("[{\"idempotencyKey\":\"k\",\"result\":{\"n\":1}}]");
+    }
+
     private MiniKv() {
         this.server = HttpServer.create()
                 .host("127.0.0.1")
