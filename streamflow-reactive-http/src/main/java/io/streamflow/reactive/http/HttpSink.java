@@ -116,7 +116,7 @@ public final class HttpSink implements AutoCloseable {
 
     private HttpSink(SinkSettings settings) {
         this.settings = settings;
-        this.meters = new SinkMeters(settings.registry(), settings.name());
+        this.meters = new SinkMeters(settings.registry(), settings.name(), settings.pipeline());
         this.sender = new Sender(settings, meters);
     }
 
@@ -222,6 +222,7 @@ public final class HttpSink implements AutoCloseable {
         private final URI uri;
         private Method method = Method.POST;
         private String name = "http-sink";
+        private String pipeline = "default";
         private int batchSize = 100;
         private Duration maxBatchDelay = Duration.ofMillis(100);
         private int maxInFlight = 4;
@@ -260,6 +261,18 @@ public final class HttpSink implements AutoCloseable {
          */
         public Builder name(String newName) {
             this.name = Objects.requireNonNull(newName, "name");
+            return this;
+        }
+
+        /**
+         * @param name the {@code pipeline} tag (default {@code "default"}) under which the sink's dead
+         *             letters are also counted in {@code streamflow.records.dead.letter} (with
+         *             {@code operator} the sink's name), like every dead letter of the pipeline
+         * @return this builder
+         * @throws NullPointerException if {@code name} is {@code null}
+         */
+        public Builder pipeline(String name) {
+            this.pipeline = Objects.requireNonNull(name, "pipeline");
             return this;
         }
 
@@ -443,9 +456,9 @@ public final class HttpSink implements AutoCloseable {
                 throw new IllegalArgumentException("invalid HttpSink options for " + uri + ": "
                         + String.join("; ", errors));
             }
-            return new HttpSink(new SinkSettings(uri, method, name, batchSize, maxBatchDelay, maxInFlight, timeout,
-                    maxRetries, initialBackoff, maxBackoff, Map.copyOf(headers), bodyFormat, scheduler, registry,
-                    deadLetters, jitter));
+            return new HttpSink(new SinkSettings(uri, method, name, pipeline, batchSize, maxBatchDelay, maxInFlight,
+                    timeout, maxRetries, initialBackoff, maxBackoff, Map.copyOf(headers), bodyFormat, scheduler,
+                    registry, deadLetters, jitter));
         }
 
         private static void positive(List<String> errors, String what, Duration d) {

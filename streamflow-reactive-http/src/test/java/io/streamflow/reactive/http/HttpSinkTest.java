@@ -218,7 +218,23 @@ class HttpSinkTest {
         });
         assertThat(requests("refused")).isEqualTo(1);
         assertThat(recordsMeter("dead_letter")).isEqualTo(2);
+        assertThat(registry.get("streamflow.records.dead.letter").tag("pipeline", "default").tag("operator", "test")
+                .counter().count()).isEqualTo(2);
         assertThat(recordsMeter("sent")).isZero();
+    }
+
+    @Test
+    void shouldKeepOnlyTheStartOfALongAnswerInTheError() {
+        kv.then(422, null, "x".repeat(5_000) + "the end");
+        HttpSink sink = open(fast());
+
+        List<StreamElement<String, Integer>> out = run(sink, records(1));
+
+        assertThat(out).singleElement().isInstanceOfSatisfying(DeadLetter.class, d ->
+                assertThat(d.error()).isInstanceOfSatisfying(HttpSinkException.class, e -> {
+                    assertThat(e.bodyExcerpt()).hasSize(1_024).doesNotContain("the end");
+                    assertThat(e.status()).isEqualTo(422);
+                }));
     }
 
     @Test

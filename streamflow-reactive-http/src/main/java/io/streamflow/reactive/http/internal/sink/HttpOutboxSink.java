@@ -95,27 +95,28 @@ public final class HttpOutboxSink implements OutboxSink<String> {
         List<Refused> failed;
         try {
             failed = Flux.fromIterable(batches)
-                .flatMap(b -> {
-                    List<String> keys = b.items().stream().map(Item::key).toList();
-                    return Mono.fromCallable(() -> Bodies.encode(settings.bodyFormat(), b.items()))
-                            .flatMap(body -> sender.send(body, Keys.ofBatch(settings.name(), keys), keys.size()))
-                            .then(Mono.fromRunnable(() -> {
-                                meters.records(SinkMeters.SENT, keys.size());
-                                sent.addAndGet(keys.size());
-                            }))
-                            .then(Mono.<Refused>empty())
-                            .onErrorResume(HttpSinkException.class, ex -> toDeadLetters
-                                    ? Mono.just(new Refused(b.indexes(), keys, ex)) : Mono.error(ex));
-                }, settings.maxInFlight())
-                .collectList()
-                .onErrorMap(HttpSinkException.class, ex -> {
-                    meters.records(SinkMeters.FAILED, records.size() - sent.get());
-                    return new HttpSinkException("could not deliver the output of checkpoint " + checkpointId + " ("
-                            + records.size() + " results) with HTTP sink '" + settings.name() + "': " + ex.getMessage()
-                            + ". The results stay in the checkpoint's outbox and are delivered again after a restart, "
-                            + "with the same idempotency keys", ex.status(), ex.bodyExcerpt(), ex.attempts(), ex);
-                })
-                .block();
+                    .flatMap(b -> {
+                        List<String> keys = b.items().stream().map(Item::key).toList();
+                        return Mono.fromCallable(() -> Bodies.encode(settings.bodyFormat(), b.items()))
+                                .flatMap(body -> sender.send(body, Keys.ofBatch(settings.name(), keys), keys.size()))
+                                .then(Mono.fromRunnable(() -> {
+                                    meters.records(SinkMeters.SENT, keys.size());
+                                    sent.addAndGet(keys.size());
+                                }))
+                                .then(Mono.<Refused>empty())
+                                .onErrorResume(HttpSinkException.class, ex -> toDeadLetters
+                                        ? Mono.just(new Refused(b.indexes(), keys, ex)) : Mono.error(ex));
+                    }, settings.maxInFlight())
+                    .collectList()
+                    .onErrorMap(HttpSinkException.class, ex -> {
+                        meters.records(SinkMeters.FAILED, records.size() - sent.get());
+                        return new HttpSinkException("could not deliver the output of checkpoint " + checkpointId
+                                + " (" + records.size() + " results) with HTTP sink '" + settings.name() + "': "
+                                + ex.getMessage() + ". The results stay in the checkpoint's outbox and are delivered "
+                                + "again after a restart, with the same idempotency keys", ex.status(),
+                                ex.bodyExcerpt(), ex.attempts(), ex);
+                    })
+                    .block();
         } catch (RuntimeException e) {
             if (Exceptions.unwrap(e) instanceof IOException io) {
                 throw io;

@@ -3,6 +3,7 @@ package io.streamflow.reactive.http.internal.sink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.streamflow.reactive.StreamFlowMeters;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,14 +33,20 @@ public final class SinkMeters {
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Timer> durations = new ConcurrentHashMap<>();
     private final Map<String, Counter> records = new ConcurrentHashMap<>();
+    /** The pipeline-wide dead-letter counter, where every {@link io.streamflow.reactive.DeadLetter} is counted. */
+    private final Counter deadLetters;
 
     /**
      * @param registry where the meters go
-     * @param sink     the sink's name, tag {@code sink}
+     * @param sink     the sink's name, tag {@code sink}, and {@code operator} of the dead-letter counter
+     * @param pipeline tag {@code pipeline} of the dead-letter counter
      */
-    public SinkMeters(MeterRegistry registry, String sink) {
+    public SinkMeters(MeterRegistry registry, String sink, String pipeline) {
         this.registry = registry;
         this.sink = sink;
+        StreamFlowMeters dl = StreamFlowMeters.RECORDS_DEAD_LETTER;
+        this.deadLetters = Counter.builder(dl.meterName()).baseUnit(dl.baseUnit()).description(dl.description())
+                .tag("pipeline", pipeline).tag("operator", sink).register(registry);
         for (Outcome o : Outcome.values()) {
             requests.put(o.tag(), Counter.builder(REQUESTS).baseUnit("requests")
                     .description("HTTP requests of the sink (each attempt), by result")
@@ -64,6 +71,9 @@ public final class SinkMeters {
     void records(String result, int n) {
         if (n > 0) {
             records.get(result).increment(n);
+            if (result.equals(DEAD_LETTER)) {
+                deadLetters.increment(n);
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.function.LongUnaryOperator;
  * @param uri            where results go
  * @param method         POST or PUT
  * @param name           the sink's name: meter tag, key prefix, dead-letter operator name
+ * @param pipeline       the {@code pipeline} tag of the dead-letter counter
  * @param batchSize      most results per request
  * @param maxBatchDelay  longest a partial batch waits for more results
  * @param maxInFlight    most requests at a time
@@ -30,9 +31,9 @@ import java.util.function.LongUnaryOperator;
  * @param deadLetters    where the outbox puts refused results, or {@code null} to fail the delivery
  * @param jitter         given a bound {@code b >= 0}, a value in {@code [0, b]}: the full jitter
  */
-public record SinkSettings(URI uri, HttpSink.Method method, String name, int batchSize, Duration maxBatchDelay,
-                           int maxInFlight, Duration timeout, int maxRetries, Duration initialBackoff,
-                           Duration maxBackoff, Map<String, String> headers, HttpSink.BodyFormat bodyFormat,
+public record SinkSettings(URI uri, HttpSink.Method method, String name, String pipeline, int batchSize,
+                           Duration maxBatchDelay, int maxInFlight, Duration timeout, int maxRetries,
+                           Duration initialBackoff, Duration maxBackoff, Map<String, String> headers, HttpSink.BodyFormat bodyFormat,
                            Scheduler scheduler, MeterRegistry registry, OutboxSink<String> deadLetters,
                            LongUnaryOperator jitter) {
 
