@@ -83,6 +83,31 @@ class HttpSinkOutboxTest {
     }
 
     @Test
+    void shouldSendTheBatchesOfACheckpointWithAtMostMaxInFlightRequestsOpen() throws IOException {
+        kv.delay = Duration.ofMillis(20);
+        try (HttpSink sink = fast().batchSize(10).maxInFlight(3).build()) {
+            sink.outbox().deliver(1, results(300));
+        }
+        assertThat(kv.store).hasSize(300);
+        assertThat(kv.requests).hasValue(30);
+        assertThat(kv.maxConcurrent.get()).as("most requests the receiver had open at once").isEqualTo(3);
+    }
+
+    @Test
+    void shouldFailTheDeliveryWhenTheDeadLetterSinkFailsAndCountTheResultsAsFailed() {
+        kv.always = new MiniKv.Scripted(400, null, "no", Duration.ZERO);
+        OutboxSink<String> dead = (id, lines) -> {
+            throw new IOException("dead-letter disk full");
+        };
+        try (HttpSink sink = fast().deadLetters(dead).build()) {
+            assertThatThrownBy(() -> sink.outbox().deliver(2, results(4))).isInstanceOf(IOException.class)
+                    .hasMessage("dead-letter disk full");
+            assertThat(recordsMeter("failed")).isEqualTo(4);
+            assertThat(recordsMeter("dead_letter")).isZero();
+        }
+    }
+
+    @Test
     void shouldFailTheDeliveryWithAClearIOExceptionAfterTheLastRetry() {
         kv.always = new MiniKv.Scripted(503, null, "overloaded", Duration.ZERO);
         try (HttpSink sink = fast().batchSize(10).maxRetries(1).build()) {

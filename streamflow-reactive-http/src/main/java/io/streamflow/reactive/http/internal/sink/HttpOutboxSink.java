@@ -136,7 +136,12 @@ public final class HttpOutboxSink implements OutboxSink<String> {
                 count++;
             }
         }
-        settings.deadLetters().deliver(checkpointId, lines);
+        try {
+            settings.deadLetters().deliver(checkpointId, lines);
+        } catch (IOException | RuntimeException e) {
+            meters.records(SinkMeters.FAILED, count);
+            throw e;
+        }
         meters.records(SinkMeters.DEAD_LETTER, count);
     }
 
