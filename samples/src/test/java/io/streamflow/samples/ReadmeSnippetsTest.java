@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Every Java snippet of README.md, docs/*.md and the modules' README.md compiles against this build. A snippet is the body
  * of a method; the variables it uses without declaring them (and types it needs) are named in an
  * HTML comment right before it, {@code <!-- compiled by ReadmeSnippetsTest with: PARAMETERS | DECLARATIONS -->},
- * which does not show when the Markdown is rendered. Every public package of the core, the JSON module and
+ * which does not show when the Markdown is rendered. Every public package of the core, the JSON, Kafka and HTTP modules and
  * the test kit is imported, and the few Kafka client and JUnit types the test-kit snippets use.
  */
 class ReadmeSnippetsTest {
@@ -42,6 +42,11 @@ class ReadmeSnippetsTest {
             import io.streamflow.reactive.window.*;
             import io.streamflow.reactive.json.*;
             import io.streamflow.reactive.kafka.*;
+            import io.streamflow.reactive.http.*;
+            import io.micrometer.core.instrument.MeterRegistry;
+            import io.micrometer.prometheusmetrics.PrometheusConfig;
+            import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+            import java.net.URI;
             import io.streamflow.reactive.test.*;
             import org.apache.kafka.clients.producer.KafkaProducer;
             import org.apache.kafka.clients.producer.ProducerRecord;
