@@ -65,8 +65,20 @@ final class IngestBuffer<T> extends Flux<StreamElement<Void, T>> {
         return peak;
     }
 
-    /** Appends all of {@code elements} if they fit in the free room, else nothing. */
+    /** Appends all of {@code elements} if they fit in the free room, else nothing; then delivers what is requested. */
     Offer offer(List<Pending<T>> elements) {
+        Offer result = append(elements);
+        if (result == Offer.TAKEN) {
+            drain();
+        }
+        return result;
+    }
+
+    /**
+     * Appends all of {@code elements} if they fit in the free room, else nothing, without delivering:
+     * for callers that hold a lock of their own, which must call {@link #drain()} after releasing it.
+     */
+    Offer append(List<Pending<T>> elements) {
         synchronized (lock) {
             if (closed) {
                 return Offer.CLOSED;
@@ -83,7 +95,6 @@ final class IngestBuffer<T> extends Flux<StreamElement<Void, T>> {
                 peak = held;
             }
         }
-        drain();
         return Offer.TAKEN;
     }
 

@@ -59,6 +59,11 @@ public final class IngestEngine<T> {
     private final MeterRegistry registry;
     private final Counter accepted;
     private final Counter rejected;
+    /**
+     * Runs between the lookup of a request's idempotency key and its append; {@code null} but in tests,
+     * which pause there to check that a concurrent request with the same key waits.
+     */
+    volatile Runnable beforeKeyedAppend;
 
     /**
      * Creates the engine; {@code HttpIngest.Builder} validated the arguments.
@@ -198,15 +203,24 @@ public final class IngestEngine<T> {
         Answer success = new Answer(200, Map.of(), write(ok), false);
         IngestBuffer.Offer offer;
         if (idempotencyKey != null && keys.enabled()) {
+            // look up, append and remember as one step, so that of two concurrent requests with one key
+            // only one is appended; the pipeline is called after the lock is released
             synchronized (keys) {
                 Answer earlier = replay(idempotencyKey, digest);
                 if (earlier != null) {
                     return earlier;
                 }
-                offer = buffer.offer(elements);
+                Runnable pause = beforeKeyedAppend;
+                if (pause != null) {
+                    pause.run();
+                }
+                offer = buffer.append(elements);
                 if (offer == IngestBuffer.Offer.TAKEN) {
                     keys.remember(idempotencyKey, digest, success);
                 }
+            }
+            if (offer == IngestBuffer.Offer.TAKEN) {
+                buffer.drain();
             }
         } else {
             offer = buffer.offer(elements);

@@ -16,7 +16,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -132,6 +139,52 @@ class IngestIdempotencyTest {
         assertThat(retried.headers().get("Idempotent-Replayed")).isNull();
         await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 4);
         assertThat(tags()).containsExactly("a", "a", "b", "b");
+    }
+
+    @Test
+    void shouldMakeASecondRequestWithTheSameKeyWaitWhileTheFirstIsBeingAppended() throws Exception {
+        HttpIngest<Event> racing = builder().meterRegistry(new SimpleMeterRegistry()).build();
+        @SuppressWarnings("unchecked")
+        IngestEngine<Event> engine = (IngestEngine<Event>) IngestAccess.engine(racing);
+        byte[] body = lines("x", 2).getBytes(StandardCharsets.UTF_8);
+        CountDownLatch firstPaused = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        AtomicBoolean first = new AtomicBoolean(true);
+        // the first request pauses after its key was looked up and before it is appended, until the
+        // second request is done or 300 ms have passed
+        engine.beforeKeyedAppend = () -> {
+            if (first.getAndSet(false)) {
+                firstPaused.countDown();
+                try {
+                    secondDone.await(300, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Callable<Answer> take = () -> {
+            BodyReader reader = new BodyReader(BodyReader.Format.LINES, 1000, 100);
+            reader.consume(body);
+            return engine.take("r", "same-key", reader);
+        };
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<Answer> a = threads.submit(take);
+            assertThat(firstPaused.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<Answer> b = threads.submit(take);
+            Answer second = b.get(10, TimeUnit.SECONDS);
+            secondDone.countDown();
+            Answer firstAnswer = a.get(10, TimeUnit.SECONDS);
+
+            assertThat(firstAnswer.status()).isEqualTo(200);
+            assertThat(firstAnswer.headers()).doesNotContainKey("Idempotent-Replayed");
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.headers()).as("the second waited and got the first answer")
+                    .containsEntry("Idempotent-Replayed", "true");
+            assertThat(racing.buffered()).as("appended once").isEqualTo(2);
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test

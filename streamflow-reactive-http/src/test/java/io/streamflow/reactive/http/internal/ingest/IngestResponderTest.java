@@ -195,6 +195,9 @@ class IngestResponderTest {
         assertThat(exactly64).hasSize(64);
 
         var reply = server.post(NDJSON, click("ann", 1) + "\n" + longLine + "\r\n" + exactly64 + "\r\n", Map.of());
+        var oneOver = server.post(NDJSON, "{\"user\":\"" + "z".repeat(47) + "\",\"ts\":3}", Map.of());
+        assertThat(oneOver.status()).as("65 bytes: over the limit").isEqualTo(400);
+        assertThat(oneOver.json().get("errors").get(0).get("error").asString()).contains("line is 65 bytes");
 
         assertThat(reply.status()).isEqualTo(200);
         assertThat(reply.json().get("accepted").asInt()).as("a line of exactly the limit is taken").isEqualTo(2);
