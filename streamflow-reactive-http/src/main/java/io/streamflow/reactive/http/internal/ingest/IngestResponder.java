@@ -9,6 +9,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.util.Logger;
@@ -121,7 +122,10 @@ public final class IngestResponder {
                             .subscribeOn(Schedulers.parallel());
                 }))
                 .onErrorResume(BodyTooLarge.class, e -> Mono.empty()) // dropped enough: close
-                .onErrorResume(e -> !response.hasSentHeaders(), e -> {
+                .doOnError(AbortedException.class, e -> LOG.debug("HTTP ingest '{}': the client of request {} "
+                        + "closed the connection before its body ended; nothing of it was taken", engine.name(),
+                        requestId))
+                .onErrorResume(e -> !response.hasSentHeaders() && !(e instanceof AbortedException), e -> {
                     LOG.error("HTTP ingest '{}' failed on request {}", engine.name(), requestId, e);
                     return Mono.just(new Sending(engine.error(500, "the request " + requestId
                             + " failed in the server: " + e), true));

@@ -290,6 +290,26 @@ class IngestResponderTest {
     }
 
     @Test
+    void shouldTakeNothingOfABodyCutShortByTheClient() throws Exception {
+        start(HttpIngest.builder("clicks", CLICKS));
+        String lines = (click("ann", 1) + "\n").repeat(3);
+
+        // announces more than it sends, then closes: three complete lines arrived, the request did not
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("POST /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                    + "application/x-ndjson\r\nContent-Length: " + (lines.length() + 100) + "\r\n\r\n" + lines)
+                    .getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+        }
+        for (int i = 0; i < 2; i++) { // ... and the request after it is served
+            assertStillServing();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 2);
+        assertThat(received).extracting(e -> ((StreamRecord<Void, Event>) e).value().key()).containsOnly("still");
+        assertThat(records("accepted")).isEqualTo(2);
+    }
+
+    @Test
     void shouldAnswer400ToAnEmptyBodyOrOneWithoutRecordsOrNotJsonAtAll() {
         start(HttpIngest.builder("clicks", CLICKS));
 
