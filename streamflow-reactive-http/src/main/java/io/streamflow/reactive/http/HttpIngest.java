@@ -64,6 +64,14 @@ import java.util.function.Function;
  * The same key with a different body is answered {@code 422}. Two concurrent requests with the
  * same key are never both taken. Only accepted requests ({@code 200}) are remembered, so a request
  * answered {@code 429} may be sent again with its key.
+ * <h2>Waiting for durability</h2>
+ * A request to the route with {@code ?wait=durable} is answered once a checkpoint holding its last
+ * element is durable, as told by {@link #durableUpTo(long)}: {@code 200} with
+ * {@code "durable":true}; or, after {@link Builder#durableTimeout(Duration)}, {@code 202} with
+ * {@code "durable":false} (the records were taken and are on their way, but not yet in a
+ * checkpoint). Without it, {@code 200} means the records are in the buffer, in memory. Another
+ * {@code wait} value is answered {@code 400}. A replayed answer ({@code Idempotent-Replayed}) does
+ * not wait.
  * <h2>The stream</h2>
  * {@link #flux()} delivers, in the order they were accepted, each request's elements together:
  * {@link StreamRecord}s with a {@code null} key, the decoded value, the event time from the
@@ -152,6 +160,18 @@ public final class HttpIngest<T> {
         };
     }
 
+    /**
+     * Tells the source that a checkpoint holding every element of partition 0 up to {@code position}
+     * (a sequence number, as in the records' {@link Origin}) is durable: requests sent with
+     * {@code ?wait=durable} whose last element is at or before it are answered. Call it with the
+     * source's position of each durable checkpoint; positions that do not grow are ignored.
+     *
+     * @param position the source's position in the durable checkpoint
+     */
+    public void durableUpTo(long position) {
+        engine.durableUpTo(position);
+    }
+
     /** @return the number of elements (records and dead letters) waiting for the pipeline's demand */
     public int buffered() {
         return engine.buffered();
@@ -188,6 +208,8 @@ public final class HttpIngest<T> {
         public static final int DEFAULT_IDEMPOTENCY_KEYS = 10_000;
         /** Default time {@link #idempotencyKeys(int, Duration)} are remembered: 24 hours. */
         public static final Duration DEFAULT_IDEMPOTENCY_AGE = Duration.ofHours(24);
+        /** Default {@link #durableTimeout(Duration)}: 30 seconds. */
+        public static final Duration DEFAULT_DURABLE_TIMEOUT = Duration.ofSeconds(30);
         /** Default {@link #retryAfter(Duration)}: 1 second. */
         public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
 
@@ -199,6 +221,7 @@ public final class HttpIngest<T> {
         private int idempotencyKeys = DEFAULT_IDEMPOTENCY_KEYS;
         private Duration idempotencyAge = DEFAULT_IDEMPOTENCY_AGE;
         private Duration retryAfter = DEFAULT_RETRY_AFTER;
+        private Duration durableTimeout = DEFAULT_DURABLE_TIMEOUT;
         private MeterRegistry registry = Metrics.globalRegistry;
         private Scheduler scheduler = Schedulers.parallel();
 
@@ -299,6 +322,24 @@ public final class HttpIngest<T> {
         }
 
         /**
+         * How long a request with {@code ?wait=durable} waits for a checkpoint holding its records
+         * before it is answered {@code 202} (taken, not yet durable); see {@link HttpIngest#durableUpTo(long)}.
+         *
+         * @param timeout positive; default 30 seconds
+         * @return this builder
+         * @throws NullPointerException     if {@code timeout} is {@code null}
+         * @throws IllegalArgumentException if {@code timeout} is not positive
+         */
+        public Builder<T> durableTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("durableTimeout must be positive, was " + timeout);
+            }
+            this.durableTimeout = timeout;
+            return this;
+        }
+
+        /**
          * @param newRegistry where the meters are registered; default {@code Metrics.globalRegistry}
          * @return this builder
          * @throws NullPointerException if {@code newRegistry} is {@code null}
@@ -309,8 +350,9 @@ public final class HttpIngest<T> {
         }
 
         /**
-         * @param clock the scheduler whose {@code now} ages idempotency keys (a {@code VirtualTimeScheduler}
-         *              in tests); default {@code Schedulers.parallel()}
+         * @param clock the scheduler whose {@code now} ages idempotency keys and which times
+         *              {@link #durableTimeout(Duration)} (a {@code VirtualTimeScheduler} in tests);
+         *              default {@code Schedulers.parallel()}
          * @return this builder
          * @throws NullPointerException if {@code clock} is {@code null}
          */
@@ -326,7 +368,7 @@ public final class HttpIngest<T> {
          */
         public HttpIngest<T> build() {
             return new HttpIngest<>(new IngestEngine<>(name, decoder, maxRequestBytes, maxRecordBytes, bufferRecords,
-                    idempotencyKeys, idempotencyAge, retryAfter, registry, scheduler));
+                    idempotencyKeys, idempotencyAge, retryAfter, durableTimeout, registry, scheduler));
         }
 
         @Override

@@ -173,6 +173,9 @@ final class IngestBuffer<T> extends Flux<StreamElement<Void, T>> {
                     if (p == null) {
                         break;
                     }
+                    if (p.delivered() != null) {
+                        p.delivered().accept(sequence);
+                    }
                     d.actual.onNext(p.toElement(source, sequence));
                     e++;
                 }

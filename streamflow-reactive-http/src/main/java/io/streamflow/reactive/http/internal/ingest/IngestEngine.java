@@ -11,6 +11,7 @@ import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.http.HttpIngestException;
 import io.streamflow.reactive.json.JsonDecoder;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Everything of one {@link io.streamflow.reactive.http.HttpIngest} that is not HTTP: its limits,
@@ -59,6 +61,9 @@ public final class IngestEngine<T> {
     private final MeterRegistry registry;
     private final Counter accepted;
     private final Counter rejected;
+    private final DurableWaits durableWaits = new DurableWaits();
+    private final Duration durableTimeout;
+    private final Scheduler clock;
     /**
      * Runs between the lookup of a request's idempotency key and its append; {@code null} but in tests,
      * which pause there to check that a concurrent request with the same key waits.
@@ -76,12 +81,13 @@ public final class IngestEngine<T> {
      * @param idempotencyKeys keys remembered, 0 for none
      * @param idempotencyAge  how long keys are remembered
      * @param retryAfter      what {@code Retry-After} says
+     * @param durableTimeout  how long a request waits for durability
      * @param registry        where meters go
      * @param clock           the clock of the idempotency keys
      */
     public IngestEngine(String name, JsonDecoder<T> decoder, long maxRequestBytes, int maxRecordBytes,
                         int bufferRecords, int idempotencyKeys, Duration idempotencyAge, Duration retryAfter,
-                        MeterRegistry registry, Scheduler clock) {
+                        Duration durableTimeout, MeterRegistry registry, Scheduler clock) {
         this.name = name;
         this.decoder = decoder;
         this.maxRequestBytes = maxRequestBytes;
@@ -92,6 +98,8 @@ public final class IngestEngine<T> {
         long seconds = retryAfter.getSeconds() + (retryAfter.getNano() > 0 ? 1 : 0);
         this.retryAfterSeconds = Math.max(1, seconds);
         this.registry = registry;
+        this.durableTimeout = durableTimeout;
+        this.clock = clock;
         this.accepted = Counter.builder(RECORDS_METER).baseUnit("records").tag("source", name)
                 .tag("result", "accepted").description("Records taken from HTTP requests").register(registry);
         this.rejected = Counter.builder(RECORDS_METER).baseUnit("records").tag("source", name)
@@ -131,6 +139,16 @@ public final class IngestEngine<T> {
         return buffer.capacity();
     }
 
+    /** @param position a checkpoint holding every element up to this sequence number is durable */
+    public void durableUpTo(long position) {
+        durableWaits.durableUpTo(position);
+    }
+
+    /** @return requests waiting for durability */
+    public int durableWaiting() {
+        return durableWaits.waiting();
+    }
+
     /** Stops taking requests; the stream completes once drained. */
     public void close() {
         buffer.close();
@@ -162,6 +180,14 @@ public final class IngestEngine<T> {
      * CPU work only (no I/O, no waiting).
      */
     Answer take(String requestId, String idempotencyKey, BodyReader body) {
+        return take(requestId, idempotencyKey, body, null);
+    }
+
+    /**
+     * As {@link #take(String, String, BodyReader)}; when {@code wait} is given and the request is taken,
+     * {@code wait} completes once a checkpoint holding its last element is durable.
+     */
+    Answer take(String requestId, String idempotencyKey, BodyReader body, DurableWaits.Wait wait) {
         byte[] digest = body.finishDigest();
         if (idempotencyKey != null && keys.enabled()) {
             Answer earlier = replay(idempotencyKey, digest);
@@ -201,6 +227,10 @@ public final class IngestEngine<T> {
         ok.put("requestId", requestId);
         ok.putAll(counts(good, bad, elements));
         Answer success = new Answer(200, Map.of(), write(ok), false);
+        if (wait != null) {
+            int last = elements.size() - 1;
+            elements.set(last, elements.get(last).whenDelivered(sequence -> durableWaits.delivered(sequence, wait)));
+        }
         IngestBuffer.Offer offer;
         if (idempotencyKey != null && keys.enabled()) {
             // look up, append and remember as one step, so that of two concurrent requests with one key
@@ -240,6 +270,33 @@ public final class IngestEngine<T> {
                     + "taken: send at most " + buffer.capacity() + " records per request");
             case CLOSED -> closedAnswer();
         };
+    }
+
+    /**
+     * The answer of a request taken with a wait: once a checkpoint holding it is durable, the
+     * answer with {@code "durable":true}; after the timeout, {@code 202} with {@code "durable":false}
+     * (the records were taken and are on their way; they are not yet in a checkpoint).
+     */
+    Mono<Answer> whenDurable(Answer taken, DurableWaits.Wait wait) {
+        return wait.durable()
+                .map(position -> withDurable(taken, 200, true, null))
+                .timeout(durableTimeout, clock)
+                .onErrorResume(TimeoutException.class, e -> {
+                    durableWaits.cancel(wait);
+                    return Mono.just(withDurable(taken, 202, false, "the records were taken but no checkpoint "
+                            + "holding them was durable within " + durableTimeout + "; they are on their way"));
+                })
+                .doOnCancel(() -> durableWaits.cancel(wait));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Answer withDurable(Answer taken, int status, boolean durable, String message) {
+        Map<String, Object> body = JSON.readValue(taken.body(), LinkedHashMap.class);
+        body.put("durable", durable);
+        if (message != null) {
+            body.put("message", message);
+        }
+        return new Answer(status, taken.headers(), write(body), taken.close());
     }
 
     private Answer replay(String key, byte[] digest) {

@@ -3,6 +3,7 @@ package io.streamflow.reactive.http.internal.ingest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.streamflow.reactive.http.HttpIngest;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -15,6 +16,7 @@ import reactor.netty.http.server.HttpServerResponse;
 import reactor.util.Logger;
 import reactor.util.Loggers;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -98,6 +100,13 @@ public final class IngestResponder {
             return answerEarly(request, response, engine, requestId, engine.error(400, "Idempotency-Key must be "
                     + "1 to 255 characters, was " + key.length()));
         }
+        String waitFor = new QueryStringDecoder(request.uri()).parameters().getOrDefault("wait", List.of()).stream()
+                .findFirst().orElse(null);
+        if (waitFor != null && !waitFor.equals("durable")) {
+            return answerEarly(request, response, engine, requestId, engine.error(400, "wait=" + waitFor
+                    + " is not known; wait=durable answers once a checkpoint holding the records is durable"));
+        }
+        boolean waitDurable = waitFor != null;
         BodyReader body = new BodyReader(format, engine.maxRequestBytes(), engine.maxRecordBytes());
         // the 413 of a body that passes the limit goes out at once; the rest of the body is read and
         // dropped meanwhile (see Discard), and the connection is closed when the exchange ends
@@ -118,8 +127,13 @@ public final class IngestResponder {
                         return Mono.<Sending>empty();
                     }
                     early.tryEmitEmpty();
-                    return Mono.fromCallable(() -> new Sending(engine.take(requestId, key, body), false))
-                            .subscribeOn(Schedulers.parallel());
+                    DurableWaits.Wait wait = waitDurable ? new DurableWaits.Wait() : null;
+                    return Mono.fromCallable(() -> engine.take(requestId, key, body, wait))
+                            .subscribeOn(Schedulers.parallel())
+                            .flatMap(answer -> wait == null || answer.status() != 200
+                                    || answer.headers().containsKey(REPLAYED) ? Mono.just(answer)
+                                    : engine.whenDurable(answer, wait))
+                            .map(answer -> new Sending(answer, false));
                 }))
                 .onErrorResume(BodyTooLarge.class, e -> Mono.empty()) // dropped enough: close
                 .doOnError(AbortedException.class, e -> LOG.debug("HTTP ingest '{}': the client of request {} "

@@ -7,6 +7,8 @@ import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.http.HttpIngest;
 import io.streamflow.reactive.http.HttpIngestException;
 
+import java.util.function.LongConsumer;
+
 /**
  * An accepted element waiting in the buffer: a decoded value with its event time, or a rejected
  * record's input and error. It gets its sequence number, and so its {@link Origin}, when it is
@@ -16,16 +18,22 @@ import io.streamflow.reactive.http.HttpIngestException;
  * @param timestamp the event time of a record
  * @param input     a dead letter's input: the line's text, its bytes, or {@code null}
  * @param error     a dead letter's error, {@code null} for a record
+ * @param delivered told the element's sequence number when it is delivered (the last element of a
+ *                  request that waits for durability), or {@code null}
  * @param <T>       the decoded type
  */
-record Pending<T>(T value, long timestamp, Object input, HttpIngestException error) {
+record Pending<T>(T value, long timestamp, Object input, HttpIngestException error, LongConsumer delivered) {
 
     static <T> Pending<T> record(T value, long timestamp) {
-        return new Pending<>(value, timestamp, null, null);
+        return new Pending<>(value, timestamp, null, null, null);
     }
 
     static <T> Pending<T> rejected(Object input, HttpIngestException error) {
-        return new Pending<>(null, StreamRecord.NO_TIMESTAMP, input, error);
+        return new Pending<>(null, StreamRecord.NO_TIMESTAMP, input, error, null);
+    }
+
+    Pending<T> whenDelivered(LongConsumer listener) {
+        return new Pending<>(value, timestamp, input, error, listener);
     }
 
     StreamElement<Void, T> toElement(String source, long sequence) {
