@@ -10,6 +10,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -109,7 +110,7 @@ public final class IngestResponder {
         boolean waitDurable = waitFor != null;
         BodyReader body = new BodyReader(format, engine.maxRequestBytes(), engine.maxRecordBytes());
         // the 413 of a body that passes the limit goes out at once; the rest of the body is read and
-        // dropped meanwhile (see Discard), and the connection is closed when the exchange ends
+        // dropped meanwhile (see Discard), so the connection can carry the next request
         Sinks.One<Sending> early = Sinks.one();
         Discard discard = new Discard();
         Mono<Sending> taken = request.receive()
@@ -118,8 +119,10 @@ public final class IngestResponder {
                         discard.drop(buf.readableBytes());
                     } else if (!body.consume(buf)) {
                         discard.start();
+                        // no Connection: close here: closing with the client's bytes unread could reset the
+                        // connection and lose the answer; the connection closes if the rest is too long
                         early.tryEmitValue(new Sending(tooLarge(engine, "the body passed " + engine.maxRequestBytes()
-                                + " bytes"), true));
+                                + " bytes"), false));
                     }
                 })
                 .then(Mono.defer(() -> {
@@ -135,7 +138,10 @@ public final class IngestResponder {
                                     : engine.whenDurable(answer, wait))
                             .map(answer -> new Sending(answer, false));
                 }))
-                .onErrorResume(BodyTooLarge.class, e -> Mono.empty()) // dropped enough: close
+                .onErrorResume(BodyTooLarge.class, e -> {
+                    response.withConnection(Connection::dispose); // dropped enough: close
+                    return Mono.empty();
+                })
                 .doOnError(AbortedException.class, e -> LOG.debug("HTTP ingest '{}': the client of request {} "
                         + "closed the connection before its body ended; nothing of it was taken", engine.name(),
                         requestId))
@@ -151,8 +157,8 @@ public final class IngestResponder {
 
     /**
      * What is left of a body after its 413 was sent: read and dropped, so that the client, still
-     * sending, gets the answer instead of a connection reset, but at most {@link #MAX_DISCARD} bytes;
-     * after those the connection is closed.
+     * sending, gets the answer instead of a connection reset and the connection can be used again;
+     * but at most {@link #MAX_DISCARD} bytes, after which the connection is closed.
      */
     private static final class Discard {
         private long dropped = -1;
