@@ -84,10 +84,4 @@ final class DurableWaits {
             return waiting.values().stream().mapToInt(List::size).sum();
         }
     }
-
-    long durable() {
-        synchronized (lock) {
-            return durable;
-        }
-    }
 }

@@ -53,11 +53,6 @@ final class IdempotencyKeys {
         }
     }
 
-    synchronized int size() {
-        expire();
-        return entries.size();
-    }
-
     private void expire() {
         long now = clock.now(TimeUnit.MILLISECONDS);
         Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();

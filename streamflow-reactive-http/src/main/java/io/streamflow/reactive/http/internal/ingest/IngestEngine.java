@@ -166,10 +166,6 @@ public final class IngestEngine<T> {
         return maxRecordBytes;
     }
 
-    boolean idempotencyEnabled() {
-        return keys.enabled();
-    }
-
     /** Counts an answered request. */
     void answered(int status) {
         registry.counter(REQUESTS_METER, "source", name, "status", Integer.toString(status)).increment();
