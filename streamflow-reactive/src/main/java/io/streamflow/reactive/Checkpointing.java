@@ -149,6 +149,8 @@ public final class Checkpointing implements AutoCloseable {
     private final Map<Long, Map<Integer, Long>> positionsById = new ConcurrentHashMap<>();
     private volatile Map<Integer, Long> finalPositions;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Every checkpoint once durable, to whoever listens ({@link #durable()}). */
+    private final Sinks.Many<CheckpointInfo> durableSink = Sinks.many().multicast().directBestEffort();
     private final boolean acceptRedelivery;
     /**
      * After a fallback: positions at which the source injects a barrier while the pipeline replays
@@ -511,6 +513,20 @@ public final class Checkpointing implements AutoCloseable {
     }
 
     /**
+     * Each checkpoint of this pipeline once it is durable (committed and synced, before its output is
+     * delivered), with the source positions it holds: for a source that acknowledges its input
+     * only once a checkpoint holds it (an HTTP request answered when its records are durable, say).
+     * Hot: a subscriber sees the checkpoints taken after it subscribed; one that does not keep up
+     * misses some (each holds the positions of the ones before it). Completes when this
+     * {@code Checkpointing} is closed.
+     *
+     * @return the durable checkpoints from now on
+     */
+    public Flux<CheckpointInfo> durable() {
+        return durableSink.asFlux();
+    }
+
+    /**
      * Lists the checkpoints recorded in {@code directory}, oldest first, without changing it. Opens
      * the state file read-only: blocking file I/O.
      *
@@ -531,6 +547,7 @@ public final class Checkpointing implements AutoCloseable {
         if (closed.compareAndSet(false, true)) {
             stopTicker();
             store.close();
+            durableSink.tryEmitComplete();
         }
     }
 
@@ -1107,6 +1124,10 @@ public final class Checkpointing implements AutoCloseable {
             epoch = id + 1;
             duration.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             completed.increment();
+            CheckpointRecord committed = store.latest();
+            if (committed != null && committed.id() == id) {
+                durableSink.tryEmitNext(info(committed)); // a listener that cannot take it misses it
+            }
             store.compact(compactBytes); // while the operators go on; the next checkpoint writes what it moved
             deliverCommitted();
             checkpointDone(id, true);

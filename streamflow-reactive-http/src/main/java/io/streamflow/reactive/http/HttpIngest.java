@@ -2,6 +2,7 @@ package io.streamflow.reactive.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
@@ -9,6 +10,7 @@ import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.http.internal.ingest.IngestAccess;
 import io.streamflow.reactive.http.internal.ingest.IngestEngine;
 import io.streamflow.reactive.json.JsonDecoder;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -170,6 +172,27 @@ public final class HttpIngest<T> {
      */
     public void durableUpTo(long position) {
         engine.durableUpTo(position);
+    }
+
+    /**
+     * Answers the requests sent with {@code ?wait=durable} as the checkpoints of
+     * {@code checkpointing} become durable ({@link Checkpointing#durable()}): for a pipeline whose
+     * checkpointed source named {@code sourceName} reads {@link #resume()} of this ingest.
+     *
+     * @param checkpointing the pipeline's checkpoints
+     * @param sourceName    the name of this ingest's source in {@code Checkpointing.source}
+     * @return stops following the checkpoints when disposed
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public Disposable followCheckpoints(Checkpointing checkpointing, String sourceName) {
+        Objects.requireNonNull(checkpointing, "checkpointing");
+        Objects.requireNonNull(sourceName, "sourceName");
+        return checkpointing.durable().subscribe(c -> {
+            Long position = c.positions().getOrDefault(sourceName, Map.of()).get(0);
+            if (position != null) {
+                durableUpTo(position);
+            }
+        });
     }
 
     /** @return the number of elements (records and dead letters) waiting for the pipeline's demand */

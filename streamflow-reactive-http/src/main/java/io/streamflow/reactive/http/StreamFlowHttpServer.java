@@ -2,6 +2,7 @@ package io.streamflow.reactive.http;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.streamflow.reactive.Checkpointing;
+import io.streamflow.reactive.http.internal.ingest.IngestResponder;
 import io.streamflow.reactive.http.internal.server.Credentials;
 import io.streamflow.reactive.http.internal.server.HttpRoute;
 import io.streamflow.reactive.http.internal.server.MonitoredPipeline;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -361,6 +363,34 @@ public final class StreamFlowHttpServer implements AutoCloseable {
         public Builder scheduler(Scheduler newScheduler) {
             this.scheduler = Objects.requireNonNull(newScheduler, "scheduler");
             return this;
+        }
+
+        /**
+         * Accepts records for {@code ingest} at {@code POST /ingest/<name>}, its
+         * {@linkplain HttpIngest#name() name} (JSON lines or a JSON array; the answers are described
+         * at {@link HttpIngest}). The route needs the server's credentials when it has any.
+         *
+         * @param ingest the source that takes the records
+         * @return this builder
+         * @throws NullPointerException     if {@code ingest} is {@code null}
+         * @throws IllegalArgumentException if the name is not usable as one path segment (letters,
+         *                                  digits, {@code -}, {@code _} and {@code .} only), or another
+         *                                  source of this server has the same name
+         */
+        public Builder ingest(HttpIngest<?> ingest) {
+            Objects.requireNonNull(ingest, "ingest");
+            if (!ingest.name().matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("HttpIngest name '" + ingest.name() + "' cannot be served at "
+                        + "/ingest/<name>: use letters, digits, '-', '_' and '.' only");
+            }
+            String path = "/ingest/" + ingest.name();
+            for (HttpRoute r : routes) {
+                if (r.path().equals(path)) {
+                    throw new IllegalArgumentException("two sources named '" + ingest.name() + "' on one server");
+                }
+            }
+            return route(new HttpRoute(path, false, Set.of("POST"), HttpRoute.Access.PROTECTED,
+                    (request, response) -> IngestResponder.serve(request, response, ingest)));
         }
 
         /**

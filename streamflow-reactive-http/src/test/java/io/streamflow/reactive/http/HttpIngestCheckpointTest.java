@@ -46,15 +46,13 @@ class HttpIngestCheckpointTest {
         final Checkpointing cp;
         final CompletableFuture<Void> done;
         final DisposableServer server;
+        final reactor.core.Disposable following;
 
         Run(Path dir) {
             cp = Checkpointing.builder(dir).interval(Duration.ZERO).meterRegistry(new SimpleMeterRegistry()).open();
-            // the sink sees each checkpoint's output once it is durable: it tells the ingest how far that is
-            OutboxSink<String> sink = (checkpointId, records) -> {
-                delivered.addAll(records);
-                records.stream().mapToLong(r -> Long.parseLong(r.substring(0, r.indexOf(':')))).max()
-                        .ifPresent(ingest::durableUpTo);
-            };
+            OutboxSink<String> sink = (checkpointId, records) -> delivered.addAll(records);
+            // requests with ?wait=durable are answered as the checkpoints become durable
+            following = ingest.followCheckpoints(cp, "orders");
             done = EventStream.of(cp.source("orders",
                             positions -> ingest.resume().apply(positions).doOnNext(e -> read.incrementAndGet()),
                             WatermarkStrategy.<Void, Event>forBoundedOutOfOrderness(Duration.ofSeconds(1))))
@@ -83,6 +81,7 @@ class HttpIngestCheckpointTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            following.dispose();
             server.disposeNow(Duration.ofSeconds(10));
             cp.close();
         }
@@ -99,6 +98,8 @@ class HttpIngestCheckpointTest {
 
             assertThat(durable.get(20, TimeUnit.SECONDS)).startsWith("200 ").contains("\"accepted\":3")
                     .contains("\"durable\":true");
+            // the output is delivered after the checkpoint is durable (and the answer sent)
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.delivered.size() == 3);
             assertThat(first.delivered).containsExactly("0:0", "1:1", "2:2");
         }
         try (Run second = new Run(dir)) {
@@ -107,6 +108,7 @@ class HttpIngestCheckpointTest {
                     .startsWith("200 ");
             await().atMost(Duration.ofSeconds(10)).until(() -> second.read.get() == 2);
             second.cp.checkpointNow().block(Duration.ofSeconds(20));
+            await().atMost(Duration.ofSeconds(10)).until(() -> second.delivered.size() == 2);
             assertThat(second.delivered).as("positions go on after the restored one").containsExactly("3:3", "4:4");
         }
     }

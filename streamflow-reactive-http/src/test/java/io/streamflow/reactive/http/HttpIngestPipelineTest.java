@@ -5,7 +5,6 @@ import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.Event;
 import io.streamflow.reactive.EventStream;
 import io.streamflow.reactive.WatermarkStrategy;
-import io.streamflow.reactive.http.internal.ingest.IngestResponder;
 import io.streamflow.reactive.json.JsonDecoder;
 import io.streamflow.reactive.window.Aggregations;
 import io.streamflow.reactive.window.WindowResult;
@@ -13,9 +12,7 @@ import io.streamflow.reactive.window.Windows;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
-import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +25,7 @@ class HttpIngestPipelineTest {
 
     @Test
     void shouldCountPostedClicksPerUserAndMinuteAndRouteBadLinesToTheDeadLetterHandler() {
-        // the documented example, with a bare server in place of the module's server
+        // the documented example, served by the module's server
         HttpIngest<Event> clicks = HttpIngest.builder("clicks", JsonDecoder.events().timestampField("ts").keyField("user"))
                 .bufferRecords(10_000)
                 .maxRequestBytes(1024 * 1024)
@@ -47,10 +44,17 @@ class HttpIngestPipelineTest {
                 .cache();
         counts.subscribe();
 
-        DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
-                .route(routes -> routes.post("/ingest/clicks", (req, res) -> IngestResponder.serve(req, res, clicks)))
-                .bindNow(Duration.ofSeconds(10));
+        String token = "ingest-token-0123456789";
+        StreamFlowHttpServer server = StreamFlowHttpServer.builder().port(0).bearerToken(token).ingest(clicks).start();
         try {
+            // the route needs the server's credentials: without them nothing is taken
+            int refused = HttpClient.create().host("127.0.0.1").port(server.port())
+                    .headers(h -> h.set("Content-Type", "application/x-ndjson"))
+                    .post().uri("/ingest/clicks")
+                    .send(ByteBufFlux.fromString(Mono.just("{\"user\":\"eve\",\"ts\":1000}\n")))
+                    .responseSingle((res, content) -> Mono.just(res.status().code()))
+                    .block(Duration.ofSeconds(10));
+            assertThat(refused).isEqualTo(401);
             String body = """
                     {"user":"ann","ts":1000}
                     {"user":"bob","ts":2000}
@@ -59,7 +63,8 @@ class HttpIngestPipelineTest {
                     {"user":"ann","ts":61000}
                     """;
             String answer = HttpClient.create().host("127.0.0.1").port(server.port())
-                    .headers(h -> h.set("Content-Type", "application/x-ndjson").set("X-Request-Id", "batch-1"))
+                    .headers(h -> h.set("Content-Type", "application/x-ndjson").set("X-Request-Id", "batch-1")
+                            .set("Authorization", "Bearer " + token))
                     .post().uri("/ingest/clicks")
                     .send(ByteBufFlux.fromString(Mono.just(body)))
                     .responseSingle((res, content) -> content.asString())
@@ -75,7 +80,7 @@ class HttpIngestPipelineTest {
             assertThat(dead.get(0).error()).isInstanceOf(HttpIngestException.class)
                     .hasMessageStartingWith("request batch-1 line 3: ");
         } finally {
-            server.disposeNow(Duration.ofSeconds(10));
+            server.close();
         }
     }
 }
