@@ -58,10 +58,12 @@ public record ResultEvent(Long id, Type type, String data) {
         RESULT("result"),
         /**
          * An earlier result no longer holds, with an id of its own (it is in the log, a resume
-         * replays it): {@code {"id":18,"retracts":17,"key":"k","window":{"start":0,"end":60000}}},
-         * where {@code retracts} is the id of the earlier result and {@code window} its window. A
-         * client removes ({@code key}, {@code window}). A retraction comes just before the result that
-         * supersedes it: a later pane of the same window, or a merged session.
+         * replays it): {@code {"id":18,"retracts":17,"key":"k","window":{"start":0,"end":60000},
+         * "reason":"superseded"}}, where {@code retracts} is the id of the earlier result and
+         * {@code window} its window. A client removes ({@code key}, {@code window}). The reason is
+         * {@code superseded} just before the result that replaces it (a later pane of the same window,
+         * or a merged session), or {@code expired} when the result leaves the live view: older than
+         * the retention age, or the oldest of more live windows than the retain count.
          */
         RETRACT("retract"),
         /**

@@ -40,11 +40,15 @@ import java.util.function.Function;
  * {@code String.valueOf(key)}.
  * <p>
  * <b>Retention and the live view.</b> The log keeps the newest {@link Builder#retainCount(int)}
- * events, and none older than {@link Builder#retainAge(Duration)}. The <em>live view</em> is the
- * latest non-retracted result of each (key, window) that is still retained: when a result leaves
- * retention, its window leaves the live view, final or not (no event is sent; clients that hold it
- * keep it). So memory is bounded by the retention, whatever the number of keys and windows; choose a
- * retention that covers the windows clients must see in a snapshot.
+ * events, and none older than {@link Builder#retainAge(Duration)}: a client can resume from any
+ * retained id. The <em>live view</em> is the latest non-retracted result of each (key, window),
+ * final or not; it is what a snapshot and {@link #current(String)} show, and it outlives the events
+ * (a window whose result event left the log stays live). It is bounded explicitly: a live result
+ * older than the retention age, or the oldest one when there are more live windows than the retain
+ * count, is retracted by a {@code retract} event with reason {@code expired}. So every client that
+ * applies the events holds exactly the live view, and memory is bounded by the retain count, whatever
+ * the number of keys and windows. Age is applied when a result is appended and when a client
+ * connects ({@link #current(String)} leaves out expired results at once).
  * <p>
  * <b>Reading.</b> {@link #events(Long, boolean)} gives a client the events after the id it last
  * saw, exactly (none twice, none missing, no gap or overlap between replay and live events), then

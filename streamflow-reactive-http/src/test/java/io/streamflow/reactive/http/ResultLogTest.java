@@ -66,7 +66,7 @@ class ResultLogTest {
                 .assertNext(e -> assertThat(type(e)).isEqualTo("result#1"))
                 .assertNext(e -> assertThat(type(e)).isEqualTo("result#2"))
                 .assertNext(e -> assertThat(e).isEqualTo(new ResultEvent(3L, ResultEvent.Type.RETRACT,
-                        "{\"id\":3,\"retracts\":1,\"key\":\"k\",\"window\":{\"start\":0,\"end\":10}}")))
+                        "{\"id\":3,\"retracts\":1,\"key\":\"k\",\"window\":{\"start\":0,\"end\":10},\"reason\":\"superseded\"}")))
                 .assertNext(e -> assertThat(e.data()).startsWith("{\"id\":4,\"key\":\"k\",\"window\":{\"start\":0,\"end\":10},\"value\":2"))
                 .expectComplete()
                 .verify(WAIT);
@@ -94,8 +94,8 @@ class ResultLogTest {
         long id = log.append(result("k", 0, 30, 2, 0));
         assertThat(id).isEqualTo(7);
         StepVerifier.create(log.events(4L, false).take(3))
-                .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":5,\"retracts\":1,\"key\":\"k\",\"window\":{\"start\":0,\"end\":10}}"))
-                .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":6,\"retracts\":2,\"key\":\"k\",\"window\":{\"start\":20,\"end\":30}}"))
+                .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":5,\"retracts\":1,\"key\":\"k\",\"window\":{\"start\":0,\"end\":10},\"reason\":\"superseded\"}"))
+                .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":6,\"retracts\":2,\"key\":\"k\",\"window\":{\"start\":20,\"end\":30},\"reason\":\"superseded\"}"))
                 .assertNext(e -> assertThat(type(e)).isEqualTo("result#7"))
                 .expectComplete()
                 .verify(WAIT);
@@ -170,18 +170,39 @@ class ResultLogTest {
     }
 
     @Test
-    void shouldDropWindowsFromTheLiveViewWhenTheirResultLeavesRetentionByAge() {
+    void shouldRetractLiveResultsOlderThanTheRetentionAgeExplicitly() {
         ResultLog<String, Long> log = builder().retainAge(Duration.ofMinutes(1)).build();
         log.append(result("k", 0, 10, 1, 0));
         clock.advanceTimeBy(Duration.ofSeconds(40));
         log.append(result("k", 10, 20, 1, 0));
         clock.advanceTimeBy(Duration.ofSeconds(30));
         assertThat(log.current("k")).extracting(ResultEvent::id).containsExactly(2L);
-        List<ResultEvent> got = log.events(0L, false).take(3).collectList().block(WAIT);
-        assertThat(got).extracting(ResultLogTest::type).containsExactly("reset", "snapshot", "snapshot-end#2");
+        List<ResultEvent> got = log.events(1L, false).take(2).collectList().block(WAIT);
+        assertThat(got).extracting(ResultLogTest::type).containsExactly("result#2", "retract#3");
+        assertThat(got.get(1).data()).isEqualTo("{\"id\":3,\"retracts\":1,\"key\":\"k\",\"window\":{\"start\":0,"
+                + "\"end\":10},\"reason\":\"expired\"}");
+        // event 1 is older than a minute: no longer retained
         assertThat(log.oldestEventId()).isEqualTo(2);
+        got = log.events(0L, false).take(3).collectList().block(WAIT);
+        assertThat(got).extracting(ResultLogTest::type).containsExactly("reset", "snapshot", "snapshot-end#3");
         clock.advanceTimeBy(Duration.ofSeconds(31));
         assertThat(log.current("k")).isEmpty();
+    }
+
+    @Test
+    void shouldRetractTheOldestLiveWindowWhenTheLiveViewExceedsTheRetainCount() {
+        ResultLog<String, Long> log = builder().retainCount(3).clientBuffer(3).build();
+        for (int i = 0; i < 3; i++) {
+            log.append(result("k", i * 10, i * 10 + 10, i, 0));
+        }
+        log.append(result("k", 30, 40, 3, 0)); // retract#4 of result 1, then result#5
+        assertThat(log.current("k")).extracting(ResultEvent::id).containsExactly(2L, 3L, 5L);
+        StepVerifier.create(log.events(3L, false).take(2))
+                .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":4,\"retracts\":1,\"key\":\"k\",\"window\":"
+                        + "{\"start\":0,\"end\":10},\"reason\":\"expired\"}"))
+                .assertNext(e -> assertThat(type(e)).isEqualTo("result#5"))
+                .expectComplete()
+                .verify(WAIT);
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.streamflow.reactive.http.internal.results;
 import io.streamflow.reactive.http.ResultEvent;
 import io.streamflow.reactive.http.SlowClientException;
 import reactor.core.CoreSubscriber;
-import reactor.core.Disposable;
 import reactor.core.publisher.Operators;
 
 import java.util.ArrayDeque;
@@ -38,7 +37,6 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
     private volatile long requested;
     private volatile boolean cancelled;
     private volatile boolean heartbeatDue;
-    private volatile Disposable heartbeat;
     private volatile boolean closed;
 
     // drain-only state
@@ -60,16 +58,24 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
         this.lastIdGiven = lastEventId == null ? 0 : Math.max(0, lastEventId);
     }
 
+    /**
+     * Arms the heartbeat: a one-shot timer re-armed at each tick and never cancelled (cancelling a
+     * timer task takes the timer queue's lock, which may park the cancelling thread); after the
+     * client is gone the pending tick finds it closed and stops.
+     */
     void startHeartbeat() {
         if (log.heartbeatMillis > 0 && !closed) {
-            heartbeat = log.clock.schedulePeriodically(() -> {
-                heartbeatDue = true;
-                wake();
-            }, log.heartbeatMillis, log.heartbeatMillis, TimeUnit.MILLISECONDS);
-            if (closed) {
-                heartbeat.dispose();
-            }
+            log.clock.schedule(this::heartbeatTick, log.heartbeatMillis, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private void heartbeatTick() {
+        if (closed) {
+            return;
+        }
+        heartbeatDue = true;
+        wake();
+        startHeartbeat();
     }
 
     void wake() {
@@ -146,7 +152,8 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
                       + " (an id of another run?)"
                     : "last event id " + id + " is no longer retained, the oldest retained event is " + log.first();
         }
-        List<ResultEvent> snap = log.snapshot(h, filter);
+        List<ResultEvent> snap = new java.util.ArrayList<>();
+        h = log.snapshot(filter, snap);
         if (filter == null) {
             // a key's watch starts with its snapshot, without reset: the watcher has nothing to drop
             prefix.add(new ResultEvent(null, ResultEvent.Type.RESET, "{\"reason\":\"" + reason + "\",\"lastEventId\":"
@@ -224,10 +231,6 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
     private void cleanUp() {
         closed = true;
         log.unregister(this);
-        Disposable hb = heartbeat;
-        if (hb != null) {
-            hb.dispose();
-        }
         prefix.clear();
     }
 }

@@ -7,9 +7,9 @@ import reactor.core.scheduler.Scheduler;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +37,8 @@ public final class RetainedLog {
     private final Object appendLock = new Object();
     private final ConcurrentHashMap<Long, LogEntry> entries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ConcurrentHashMap<WindowKey, LogEntry>> live = new ConcurrentHashMap<>();
+    /** the live results by id (oldest first), for expiry and snapshots; only used under the append lock */
+    private final TreeMap<Long, LogEntry> liveById = new TreeMap<>();
     private final CopyOnWriteArrayList<LogSubscription> clients = new CopyOnWriteArrayList<>();
     /** oldest retained id; {@code head + 1} when nothing is retained */
     private volatile long first = 1;
@@ -111,70 +113,97 @@ public final class RetainedLog {
         long resultId;
         synchronized (appendLock) {
             long now = clock.now(TimeUnit.MILLISECONDS);
-            trimAge(now);
-            long next = head;
-            ConcurrentHashMap<WindowKey, LogEntry> perKey = live.computeIfAbsent(keyText, k -> new ConcurrentHashMap<>());
+            long next = expire(now, head);
+            ConcurrentHashMap<WindowKey, LogEntry> perKey = live.get(keyText);
             List<LogEntry> superseded = new ArrayList<>(1);
-            if (sessions) {
+            if (perKey != null && sessions) {
                 for (LogEntry e : perKey.values()) {
                     if (e.overlaps(start, end)) {
                         superseded.add(e);
                     }
                 }
                 superseded.sort(Comparator.comparingLong(e -> e.id));
-            } else {
+            } else if (perKey != null) {
                 LogEntry e = perKey.get(new WindowKey(start, end));
                 if (e != null) {
                     superseded.add(e);
                 }
             }
             for (LogEntry s : superseded) {
-                long id = ++next;
-                String data = "{\"id\":" + id + ",\"retracts\":" + s.id + ",\"key\":" + s.keyJson
-                        + ",\"window\":{\"start\":" + s.start + ",\"end\":" + s.end + "}}";
-                entries.put(id, new LogEntry(id, true, s.id, keyText, s.keyJson, s.start, s.end, now,
-                        new ResultEvent(id, ResultEvent.Type.RETRACT, data)));
-                perKey.remove(s.window(), s);
+                next = retract(s, "superseded", next, now);
+            }
+            while (liveById.size() >= retainCount) {
+                next = retract(liveById.firstEntry().getValue(), "expired", next, now);
             }
             resultId = ++next;
             String data = "{\"id\":" + resultId + ",\"key\":" + keyJson + "," + bodyJson + "}";
             LogEntry result = new LogEntry(resultId, false, 0, keyText, keyJson, start, end, now,
                     new ResultEvent(resultId, ResultEvent.Type.RESULT, data));
             entries.put(resultId, result);
-            perKey.put(result.window(), result);
-            head = next;
-            while (head - first + 1 > retainCount) {
-                dropFirst();
-            }
+            live.computeIfAbsent(keyText, k -> new ConcurrentHashMap<>()).put(result.window(), result);
+            liveById.put(resultId, result);
+            publish(next);
         }
-        for (LogSubscription c : clients) {
-            c.wake();
-        }
+        wakeClients();
         return resultId;
     }
 
-    /** Drops the events older than the retention age, at the clock's current time. */
+    /** Logs the retraction of live result {@code s} with id {@code next + 1}; returns that id. */
+    private long retract(LogEntry s, String reason, long next, long now) {
+        long id = next + 1;
+        String data = "{\"id\":" + id + ",\"retracts\":" + s.id + ",\"key\":" + s.keyJson
+                + ",\"window\":{\"start\":" + s.start + ",\"end\":" + s.end + "},\"reason\":\"" + reason + "\"}";
+        entries.put(id, new LogEntry(id, true, s.id, s.keyText, s.keyJson, s.start, s.end, now,
+                new ResultEvent(id, ResultEvent.Type.RETRACT, data)));
+        liveById.remove(s.id);
+        ConcurrentHashMap<WindowKey, LogEntry> perKey = live.get(s.keyText);
+        if (perKey != null && perKey.remove(s.window(), s) && perKey.isEmpty()) {
+            live.remove(s.keyText);
+        }
+        return id;
+    }
+
+    /** Retracts the live results older than the retention age; returns the last id used. */
+    private long expire(long now, long next) {
+        Map.Entry<Long, LogEntry> oldest;
+        while ((oldest = liveById.firstEntry()) != null && now - oldest.getValue().appendedAt > retainAgeMillis) {
+            next = retract(oldest.getValue(), "expired", next, now);
+        }
+        return next;
+    }
+
+    /** Makes the events up to {@code next} visible, then trims the events beyond retention. */
+    private void publish(long next) {
+        head = next;
+        long now = clock.now(TimeUnit.MILLISECONDS);
+        while (first <= head && (head - first + 1 > retainCount
+                || now - entries.get(first).appendedAt > retainAgeMillis)) {
+            long id = first;
+            first = id + 1;
+            entries.remove(id);
+        }
+    }
+
+    private void wakeClients() {
+        for (LogSubscription c : clients) {
+            c.wake();
+        }
+    }
+
+    /**
+     * Applies the retention age at the clock's current time: retracts the live results older than
+     * it (events of their own) and drops the events older than it.
+     */
     public void trim() {
+        boolean retracted;
         synchronized (appendLock) {
-            trimAge(clock.now(TimeUnit.MILLISECONDS));
+            long h = head;
+            long next = expire(clock.now(TimeUnit.MILLISECONDS), h);
+            publish(next);
+            retracted = next != h;
         }
-    }
-
-    private void trimAge(long now) {
-        while (first <= head && now - entries.get(first).appendedAt > retainAgeMillis) {
-            dropFirst();
-        }
-    }
-
-    private void dropFirst() {
-        long id = first;
-        first = id + 1;
-        LogEntry e = entries.remove(id);
-        if (e != null && !e.retraction) {
-            ConcurrentHashMap<WindowKey, LogEntry> perKey = live.get(e.keyText);
-            if (perKey != null && perKey.remove(e.window(), e) && perKey.isEmpty()) {
-                live.remove(e.keyText);
-            }
+        if (retracted) {
+            wakeClients();
         }
     }
 
@@ -202,47 +231,21 @@ public final class RetainedLog {
     }
 
     /**
-     * The live view at id {@code at}, rebuilt from the retained events up to it: the latest
-     * non-retracted result of each key and window. When events are trimmed while this reads, it
-     * uses the contiguous run of retained events that ends at {@code at}, which is the view of a
-     * later retention.
+     * The live view with the head it reflects, copied under the append lock so that both agree.
      *
-     * @param at     the head the snapshot reflects
      * @param filter which entries to keep, {@code null} for all
-     * @return snapshot events, oldest result first
+     * @param out    receives the snapshot events, oldest result first
+     * @return the head id the snapshot reflects
      */
-    List<ResultEvent> snapshot(long at, Predicate<LogEntry> filter) {
-        List<LogEntry> run = new ArrayList<>();
-        for (long id = first; id <= at; id++) {
-            LogEntry e = entries.get(id);
-            if (e == null) {
-                run.clear();
-            } else {
-                run.add(e);
-            }
-        }
-        Map<String, Map<WindowKey, LogEntry>> state = new LinkedHashMap<>();
-        for (LogEntry e : run) {
-            if (filter != null && !filter.test(e)) {
-                continue;
-            }
-            if (e.retraction) {
-                Map<WindowKey, LogEntry> perKey = state.get(e.keyText);
-                if (perKey != null) {
-                    perKey.remove(e.window());
+    long snapshot(Predicate<LogEntry> filter, List<ResultEvent> out) {
+        synchronized (appendLock) {
+            for (LogEntry e : liveById.values()) {
+                if (filter == null || filter.test(e)) {
+                    out.add(e.asSnapshot());
                 }
-            } else {
-                state.computeIfAbsent(e.keyText, k -> new LinkedHashMap<>()).put(e.window(), e);
             }
+            return head;
         }
-        List<LogEntry> current = new ArrayList<>();
-        state.values().forEach(m -> current.addAll(m.values()));
-        current.sort(Comparator.comparingLong(e -> e.id));
-        List<ResultEvent> out = new ArrayList<>(current.size());
-        for (LogEntry e : current) {
-            out.add(e.asSnapshot());
-        }
-        return out;
     }
 
     /**

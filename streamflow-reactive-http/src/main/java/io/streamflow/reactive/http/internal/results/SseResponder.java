@@ -9,10 +9,12 @@ import io.streamflow.reactive.http.SlowClientException;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * Serves a {@link ResultLog} over server-sent events on Reactor Netty, and the queries of its
@@ -34,6 +36,9 @@ public final class SseResponder {
 
     /** The reconnection delay sent to a client that was cut off, in milliseconds. */
     public static final int RETRY_MILLIS = 1000;
+
+    /** Events handed to the connection's event loop ahead of its writes. */
+    static final int FRAMES_IN_FLIGHT = 32;
 
     private SseResponder() {
     }
@@ -117,7 +122,13 @@ public final class SseResponder {
     }
 
     private static Publisher<Void> send(HttpServerResponse response, Flux<ResultEvent> events) {
-        Flux<String> frames = events.map(ResultEvent::toSseFrame)
+        // frames become buffers on the connection's event loop (Netty's allocator is meant to be used
+        // there); publishOn holds at most FRAMES_IN_FLIGHT events, the log holds the rest for the client
+        Executor[] loop = new Executor[1];
+        response.withConnection(c -> loop[0] = c.channel().eventLoop());
+        Flux<ResultEvent> onLoop = loop[0] == null ? events
+                : events.publishOn(Schedulers.fromExecutor(loop[0]), FRAMES_IN_FLIGHT);
+        Flux<String> frames = onLoop.map(ResultEvent::toSseFrame)
                 .onErrorResume(SlowClientException.class, e -> Flux.just(": " + e.getMessage().replace('\n', ' ')
                         + "\nretry: " + RETRY_MILLIS + "\n\n"));
         return response.sse()
