@@ -13,11 +13,16 @@ public final class SlowClientException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Events appended that the client had not been given when it was cut off. */
     private final long behind;
+    /** How many events the client was allowed to fall behind. */
     private final long limit;
+    /** Id of the last event the client was given. */
     private final long lastEventId;
 
     /**
+     * Describes the cut-off of one client.
+     *
      * @param log         name of the log
      * @param behind      events appended that the client had not been given
      * @param limit       how many it may fall behind (the client buffer)

@@ -59,6 +59,24 @@ final class SseFrames {
     }
 
     /**
+     * A client without connection pool on loopback, with Netty's pooled allocator: Netty 4.2's default
+     * adaptive allocator takes a {@code StampedLock} when it grows under contention between event
+     * loops, which BlockHound reports as a blocking call on an event loop.
+     *
+     * @return the client
+     */
+    static HttpClient client() {
+        return HttpClient.newConnection().host("127.0.0.1")
+                .option(io.netty.channel.ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+    }
+
+    /** @return a server on 127.0.0.1, port 0, with the pooled allocator (see {@link #client()}) */
+    static reactor.netty.http.server.HttpServer server() {
+        return reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(0)
+                .childOption(io.netty.channel.ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT);
+    }
+
+    /**
      * @param port        the server's port on 127.0.0.1
      * @param path        path and query
      * @param lastEventId sent as {@code Last-Event-ID} unless {@code null}
@@ -67,7 +85,7 @@ final class SseFrames {
     static Flux<Frame> connect(int port, String path, Long lastEventId) {
         return Flux.defer(() -> {
             SseFrames parser = new SseFrames();
-            return HttpClient.newConnection().host("127.0.0.1").port(port)
+            return client().port(port)
                     .headers(h -> {
                         if (lastEventId != null) {
                             h.set("Last-Event-ID", lastEventId.toString());

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.test.scheduler.VirtualTimeScheduler;
 import reactor.util.function.Tuple2;
@@ -51,7 +50,7 @@ class SseResponderTest {
     }
 
     private int serve(ResultLog<String, Long> log, HttpServer base) {
-        server = base.host("127.0.0.1").port(0)
+        server = base
                 .route(r -> r.get("/events", (req, res) -> SseResponder.serve(req, res, log))
                         .get("/keys/{key}", (req, res) -> SseResponder.current(req, res, log, key(req.param("key"))))
                         .get("/keys/{key}/events", (req, res) -> SseResponder.watch(req, res, log, key(req.param("key")))))
@@ -65,7 +64,7 @@ class SseResponderTest {
 
     /** status, content type and body of a GET */
     private static Tuple2<Integer, String> get(int port, String path, StringBuilder contentType) {
-        return HttpClient.newConnection().host("127.0.0.1").port(port).get().uri(path)
+        return SseFrames.client().port(port).get().uri(path)
                 .responseSingle((res, body) -> {
                     contentType.append(res.responseHeaders().get("Content-Type"));
                     return body.asString().defaultIfEmpty("").map(b -> Tuples.of(res.status().code(), b));
@@ -79,7 +78,7 @@ class SseResponderTest {
         ResultLog<String, Long> log = ResultLog.<String, Long>builder("slow").clientBuffer(200).retainCount(10_000)
                 .heartbeat(Duration.ZERO).build();
         // small socket buffers on both ends, so that a client that does not read backs up quickly
-        int port = serve(log, HttpServer.create().childOption(ChannelOption.SO_SNDBUF, 4096));
+        int port = serve(log, SseFrames.server().childOption(ChannelOption.SO_SNDBUF, 4096));
         List<Frame> normal = Collections.synchronizedList(new ArrayList<>());
         clients.add(SseFrames.connect(port, "/events", 0L).subscribe(normal::add));
         try (Socket slow = new Socket()) {
@@ -150,11 +149,11 @@ class SseResponderTest {
                 .heartbeat(Duration.ofSeconds(15)).build();
         log.append(result("a", 0, 1, 0));
         log.append(result("a", 0, 2, 1));
-        int port = serve(log, HttpServer.create());
+        int port = serve(log, SseFrames.server());
         List<String> contentType = Collections.synchronizedList(new ArrayList<>());
         List<String> cache = Collections.synchronizedList(new ArrayList<>());
         List<String> chunks = Collections.synchronizedList(new ArrayList<>());
-        clients.add(HttpClient.newConnection().host("127.0.0.1").port(port).get().uri("/events?snapshot=true")
+        clients.add(SseFrames.client().port(port).get().uri("/events?snapshot=true")
                 .response((res, body) -> {
                     contentType.add(res.responseHeaders().get("Content-Type"));
                     cache.add(res.responseHeaders().get("Cache-Control"));
@@ -181,7 +180,7 @@ class SseResponderTest {
         log.append(result("user 1", 1000, 5, 0));
         log.append(result("user 1", 0, 2, 1));
         log.append(result("user 2", 0, 9, 0));
-        int port = serve(log, HttpServer.create());
+        int port = serve(log, SseFrames.server());
         StringBuilder type = new StringBuilder();
         Tuple2<Integer, String> ok = get(port, "/keys/user%201", type);
         assertThat(ok.getT1()).isEqualTo(200);
@@ -213,7 +212,7 @@ class SseResponderTest {
         ResultLog<String, Long> log = ResultLog.<String, Long>builder("watch").build();
         log.append(result("a", 0, 1, 0));
         log.append(result("b", 0, 1, 0));
-        int port = serve(log, HttpServer.create());
+        int port = serve(log, SseFrames.server());
         List<Frame> frames = Collections.synchronizedList(new ArrayList<>());
         clients.add(SseFrames.connect(port, "/keys/a/events", null).subscribe(frames::add));
         await().atMost(WAIT).until(() -> frames.size() == 2);

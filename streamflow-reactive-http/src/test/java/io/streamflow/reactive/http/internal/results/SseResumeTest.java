@@ -7,7 +7,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -71,7 +70,7 @@ class SseResumeTest {
         ResultLog.Builder<String, Long> builder = ResultLog.<String, Long>builder("resume").retainCount(RETAIN)
                 .clientBuffer(RETAIN).retainAge(Duration.ofHours(1)).heartbeat(Duration.ofMillis(200));
         ResultLog<String, Long> log = (sessions ? builder.sessionWindows() : builder).build();
-        server = HttpServer.create().host("127.0.0.1").port(0)
+        server = SseFrames.server()
                 .route(r -> r.get("/events", (req, res) -> SseResponder.serve(req, res, log)))
                 .bindNow();
         int port = server.port();
