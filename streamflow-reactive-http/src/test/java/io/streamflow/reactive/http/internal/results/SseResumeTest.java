@@ -80,7 +80,7 @@ class SseResumeTest {
         Future<?> appender = threads.submit(() -> {
             for (int i = 0; i < inputs.size(); i++) {
                 log.append(inputs.get(i));
-                if (i % 10 == 9) {
+                if (i % 5 == 4) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
                 }
             }
