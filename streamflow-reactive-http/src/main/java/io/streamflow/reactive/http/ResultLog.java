@@ -1,0 +1,427 @@
+package io.streamflow.reactive.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamFlowMeters;
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.http.internal.results.RetainedLog;
+import io.streamflow.reactive.window.PaneInfo;
+import io.streamflow.reactive.window.WindowResult;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The results of a pipeline as a retained, numbered log, served to many clients (over
+ * server-sent events, or any {@code Flux} consumer) with exact resume.
+ * <p>
+ * <b>The log.</b> Every appended window result becomes a {@link ResultEvent.Type#RESULT} event with
+ * the next id (1, 2, 3, ...; ids are monotonic, never timestamps). A result supersedes earlier live
+ * results, which are first retracted by {@link ResultEvent.Type#RETRACT} events with ids of their
+ * own: by default the live result of the same key and the same window {@code [start, end)} (a later
+ * pane); with {@link Builder#sessionWindows()} every live result of the same key whose window
+ * overlaps the new one (merged sessions). Sliding windows of one key overlap but are different
+ * windows: by default they never retract each other. Keys are identified by
+ * {@code String.valueOf(key)}.
+ * <p>
+ * <b>Retention and the live view.</b> The log keeps the newest {@link Builder#retainCount(int)}
+ * events, and none older than {@link Builder#retainAge(Duration)}: a client can resume from any
+ * retained id. The <em>live view</em> is the latest non-retracted result of each (key, window),
+ * final or not; it is what a snapshot and {@link #current(String)} show, and it outlives the events
+ * (a window whose result event left the log stays live). It is bounded explicitly: a live result
+ * older than the retention age, or the oldest one when there are more live windows than the retain
+ * count, is retracted by a {@code retract} event with reason {@code expired}. So every client that
+ * applies the events holds exactly the live view, and memory is bounded by the retain count, whatever
+ * the number of keys and windows. Age is applied when a result is appended and when a client
+ * connects ({@link #current(String)} leaves out expired results at once).
+ * <p>
+ * <b>Reading.</b> {@link #events(Long, boolean)} gives a client the events after the id it last
+ * saw, exactly (none twice, none missing, no gap or overlap between replay and live events), then
+ * live events. When that id is no longer retained or unknown to this log, the client gets a
+ * {@link ResultEvent.Type#RESET}, the live view as {@link ResultEvent.Type#SNAPSHOT} events and a
+ * {@link ResultEvent.Type#SNAPSHOT_END} carrying the head id, then live events. Heartbeats come
+ * every {@link Builder#heartbeat(Duration)} when the client has demand left.
+ * <p>
+ * <b>Slow clients.</b> Each client reads the log from its own cursor on its own drain; the appender
+ * never waits for a client. A client that falls more than {@link Builder#clientBuffer(int)} events
+ * behind is ended with a {@link SlowClientException}; the others go on.
+ * <p>
+ * <b>Bad input.</b> A result that cannot be written as JSON (the value writer or Jackson fails, or
+ * it has no pane) is not logged: from {@link #append(Publisher)} it becomes a {@link DeadLetter}
+ * with the record's origin, counted in {@code streamflow.records.dead.letter} (tag
+ * {@code operator} = the log's name) and given to {@link Builder#deadLetters(Consumer)} (logged by
+ * default); {@link #append(WindowResult)} throws instead.
+ *
+ * @param <K> key type of the results
+ * @param <R> value type of the results
+ */
+public final class ResultLog<K, R> {
+
+    private static final Logger LOG = Loggers.getLogger(ResultLog.class);
+
+    private final RetainedLog log;
+    private final Function<? super R, ?> valueWriter;
+    private final JsonMapper json;
+    private final Counter deadLetterCounter;
+    private final Consumer<? super DeadLetter<K, WindowResult<K, R>>> deadLetters;
+
+    private ResultLog(Builder<K, R> b) {
+        this.log = new RetainedLog(b.name, b.retainCount, b.retainAge.toMillis(), b.clientBuffer,
+                b.heartbeat.toMillis(), b.sessions, b.scheduler, Schedulers.parallel(), 1);
+        this.valueWriter = b.valueWriter;
+        this.json = JsonMapper.builder().build();
+        this.deadLetterCounter = Counter.builder(StreamFlowMeters.RECORDS_DEAD_LETTER.meterName())
+                .baseUnit(StreamFlowMeters.RECORDS_DEAD_LETTER.baseUnit())
+                .description(StreamFlowMeters.RECORDS_DEAD_LETTER.description())
+                .tag("operator", b.name)
+                .register(b.registry);
+        this.deadLetters = b.deadLetters;
+    }
+
+    /**
+     * Starts the configuration of a log.
+     *
+     * @param <K>  key type of the results
+     * @param <R>  value type of the results
+     * @param name name of the log, used in messages and as the {@code operator} tag of its meters
+     * @return a builder with the defaults: 10,000 events for 10 minutes, client buffer 1,000,
+     * heartbeat 15 s, same-window retraction, values written as they are, the parallel scheduler's clock
+     * @throws IllegalArgumentException if {@code name} is {@code null} or blank
+     */
+    public static <K, R> Builder<K, R> builder(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a result log needs a name (used in messages and meter tags), was "
+                    + (name == null ? "null" : "blank"));
+        }
+        return new Builder<>(name);
+    }
+
+    /** @return the log's name */
+    public String name() {
+        return log.name();
+    }
+
+    /** @return the id of the newest event, {@code 0} before the first append */
+    public long lastEventId() {
+        return log.head();
+    }
+
+    /** @return the id of the oldest retained event; {@code lastEventId() + 1} when none is retained */
+    public long oldestEventId() {
+        return log.first();
+    }
+
+    /**
+     * Appends one result: retractions of the live results it supersedes, then the result itself.
+     * Works in memory only; it never blocks and never waits for a client.
+     *
+     * @param result the result
+     * @return the id of its {@link ResultEvent.Type#RESULT} event
+     * @throws NullPointerException     if {@code result} is {@code null}
+     * @throws IllegalArgumentException if it has no pane, or its key or value cannot be written as
+     *                                  JSON (the message says which and why)
+     */
+    public long append(WindowResult<K, R> result) {
+        Objects.requireNonNull(result, "result");
+        String keyJson;
+        String body;
+        try {
+            if (result.pane() == null) {
+                throw new IllegalArgumentException("a window result needs its pane info, was null: " + result);
+            }
+            keyJson = json.writeValueAsString(result.key());
+            body = "\"window\":{\"start\":" + result.start() + ",\"end\":" + result.end() + "},\"value\":"
+                    + json.writeValueAsString(valueWriter.apply(result.value())) + "," + paneJson(result.pane());
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("result log '" + name() + "' cannot write the key or value of " + result
+                    + " as JSON (the value writer gives what Jackson writes): " + e.getMessage(), e);
+        }
+        return log.append(String.valueOf(result.key()), keyJson, result.start(), result.end(), body);
+    }
+
+    private static String paneJson(PaneInfo pane) {
+        return "\"pane\":{\"timing\":\"" + pane.timing() + "\",\"index\":" + pane.index() + ",\"final\":"
+                + pane.isFinal() + "}";
+    }
+
+    /**
+     * Appends the results of a pipeline: each {@link StreamRecord} (its value is the result) is
+     * appended as by {@link #append(WindowResult)}; watermarks, barriers, late records and dead
+     * letters of the stream are ignored (upstream counted the side outputs). Requests in batches of
+     * 256, never blocks; a result that cannot be written becomes a dead letter and the stream goes on.
+     *
+     * @param results the pipeline's output
+     * @return completes when {@code results} completes, fails when it fails; each subscription appends
+     */
+    public Mono<Void> append(Publisher<? extends StreamElement<K, WindowResult<K, R>>> results) {
+        Objects.requireNonNull(results, "results");
+        return Flux.from(results).limitRate(256).doOnNext(e -> {
+            if (e instanceof StreamRecord<K, WindowResult<K, R>> r) {
+                appendRecord(r);
+            }
+        }).then();
+    }
+
+    private void appendRecord(StreamRecord<K, WindowResult<K, R>> r) {
+        try {
+            append(r.value());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            deadLetterCounter.increment();
+            DeadLetter<K, WindowResult<K, R>> dl = new DeadLetter<>(r, r.origin(), "result-log " + name(), e);
+            deadLetters.accept(dl);
+        }
+    }
+
+    /**
+     * The events a client gets, with exact resume. Events have ids and are replayed from the log
+     * when the client comes back with the last id it saw:
+     * <ul>
+     * <li>{@code lastEventId} retained (or equal to the newest id): exactly the events after it, then
+     * live ones;</li>
+     * <li>{@code lastEventId} older than the oldest retained event, or unknown (negative, or larger
+     * than the newest id: another run): {@code reset}, {@code snapshot} events of the live view,
+     * {@code snapshot-end} with the head id, then live events after it;</li>
+     * <li>no {@code lastEventId}: with {@code snapshot} the same sequence as for an unknown id
+     * (reset, snapshot, snapshot-end, live), without it live events from now on.</li>
+     * </ul>
+     * Heartbeats ({@link ResultEvent#HEARTBEAT}) come every heartbeat interval when the subscriber
+     * has demand left after the events; they are not kept for a subscriber without demand.
+     * <p>
+     * The flux honours demand and never ends by itself. It ends with a {@link SlowClientException}
+     * when the subscriber falls more than the client buffer behind (or the events it has not read
+     * leave retention); nothing is buffered for the subscriber beyond the log itself, so a cancel
+     * discards nothing. Events are emitted on a {@code parallel} scheduler thread.
+     *
+     * @param lastEventId the id of the last event the client saw, or {@code null} when it has none
+     * @param snapshot    for a client without id: whether to start with a snapshot of the live view
+     * @return the client's events
+     */
+    public Flux<ResultEvent> events(Long lastEventId, boolean snapshot) {
+        return new Flux<>() {
+            @Override
+            public void subscribe(reactor.core.CoreSubscriber<? super ResultEvent> actual) {
+                log.subscribe(actual, lastEventId, snapshot, null);
+            }
+        };
+    }
+
+    /**
+     * The events of one key: its current results as {@code snapshot} events (no reset before them),
+     * {@code snapshot-end} with the head id, then its live {@code result} and {@code retract} events,
+     * and heartbeats. Demand, heartbeats and slow-client cut-off as in {@link #events(Long, boolean)}
+     * (a watcher falls behind by the events of all keys it has not got through).
+     *
+     * @param key the key, as {@code String.valueOf(key)}
+     * @return the key's events
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    public Flux<ResultEvent> watch(String key) {
+        Objects.requireNonNull(key, "key");
+        return new Flux<>() {
+            @Override
+            public void subscribe(reactor.core.CoreSubscriber<? super ResultEvent> actual) {
+                log.subscribe(actual, null, true, RetainedLog.keyFilter(key));
+            }
+        };
+    }
+
+    /**
+     * The current results of a key: its latest non-retracted result of each window still retained
+     * ({@link ResultEvent.Type#RESULT} events with their ids), by window start. Reads without
+     * blocking or locking out the appender; during an append it may or may not reflect it.
+     *
+     * @param key the key, as {@code String.valueOf(key)}
+     * @return the key's current results, empty when it has none
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    public List<ResultEvent> current(String key) {
+        return log.current(Objects.requireNonNull(key, "key"));
+    }
+
+    /** @return the number of clients ({@link #events} and {@link #watch} subscribers) reading the log now */
+    public int clientCount() {
+        return log.clientCount();
+    }
+
+    /**
+     * @return the retention as text, for messages: {@code "10000 events, PT10M"}
+     */
+    public String retention() {
+        return log.retention();
+    }
+
+    @Override
+    public String toString() {
+        return "ResultLog{" + name() + ", events " + oldestEventId() + ".." + lastEventId() + ", " + clientCount()
+                + " clients}";
+    }
+
+    /**
+     * Configuration of a {@link ResultLog}. Each setter validates its argument at once; {@link #build()}
+     * checks the combination and reports every problem in one message.
+     *
+     * @param <K> key type of the results
+     * @param <R> value type of the results
+     */
+    public static final class Builder<K, R> {
+
+        private final String name;
+        private int retainCount = 10_000;
+        private Duration retainAge = Duration.ofMinutes(10);
+        private int clientBuffer = 1_000;
+        private Duration heartbeat = Duration.ofSeconds(15);
+        private boolean sessions;
+        private Function<? super R, ?> valueWriter = Function.identity();
+        private Scheduler scheduler = Schedulers.parallel();
+        private MeterRegistry registry = Metrics.globalRegistry;
+        private Consumer<? super DeadLetter<K, WindowResult<K, R>>> deadLetters =
+                dl -> LOG.warn("result log dropped a result it cannot write: {}", dl);
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /**
+         * @param events how many events the log keeps at most (results and retractions); default 10,000
+         * @return this builder
+         * @throws IllegalArgumentException if {@code events < 1}
+         */
+        public Builder<K, R> retainCount(int events) {
+            if (events < 1) {
+                throw new IllegalArgumentException("retainCount must be >= 1 event, was " + events);
+            }
+            this.retainCount = events;
+            return this;
+        }
+
+        /**
+         * @param age how long the log keeps an event, measured on the scheduler's clock; default 10 minutes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code age} is {@code null}, zero or negative
+         */
+        public Builder<K, R> retainAge(Duration age) {
+            if (age == null || age.isZero() || age.isNegative()) {
+                throw new IllegalArgumentException("retainAge must be a positive duration, was " + age);
+            }
+            this.retainAge = age;
+            return this;
+        }
+
+        /**
+         * @param events how many events a client may fall behind before it is cut off with a
+         *               {@link SlowClientException}; default 1,000; at most the retain count
+         * @return this builder
+         * @throws IllegalArgumentException if {@code events < 1}
+         */
+        public Builder<K, R> clientBuffer(int events) {
+            if (events < 1) {
+                throw new IllegalArgumentException("clientBuffer must be >= 1 event, was " + events);
+            }
+            this.clientBuffer = events;
+            return this;
+        }
+
+        /**
+         * @param interval how often clients get a heartbeat; default 15 s; {@link Duration#ZERO} for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code interval} is {@code null} or negative
+         */
+        public Builder<K, R> heartbeat(Duration interval) {
+            if (interval == null || interval.isNegative()) {
+                throw new IllegalArgumentException("heartbeat must be zero (none) or a positive duration, was "
+                        + interval);
+            }
+            this.heartbeat = interval;
+            return this;
+        }
+
+        /**
+         * Results are of session windows: a new result of a key retracts every live earlier result of
+         * that key whose window overlaps the new one (the sessions it merged). Without it, a new result
+         * retracts only the live result of the same key and the same window.
+         *
+         * @return this builder
+         */
+        public Builder<K, R> sessionWindows() {
+            this.sessions = true;
+            return this;
+        }
+
+        /**
+         * @param writer maps a result value to what Jackson writes as its {@code value}; default identity
+         * @return this builder
+         * @throws NullPointerException if {@code writer} is {@code null}
+         */
+        public Builder<K, R> valueWriter(Function<? super R, ?> writer) {
+            this.valueWriter = Objects.requireNonNull(writer, "valueWriter");
+            return this;
+        }
+
+        /**
+         * @param clock the scheduler whose clock measures event age and whose timers send heartbeats
+         *              (a {@code VirtualTimeScheduler} in tests); default {@code Schedulers.parallel()}
+         * @return this builder
+         * @throws NullPointerException if {@code clock} is {@code null}
+         */
+        public Builder<K, R> scheduler(Scheduler clock) {
+            this.scheduler = Objects.requireNonNull(clock, "scheduler");
+            return this;
+        }
+
+        /**
+         * @param newRegistry where the log counts dead letters; default {@code Metrics.globalRegistry}
+         * @return this builder
+         * @throws NullPointerException if {@code newRegistry} is {@code null}
+         */
+        public Builder<K, R> meterRegistry(MeterRegistry newRegistry) {
+            this.registry = Objects.requireNonNull(newRegistry, "meterRegistry");
+            return this;
+        }
+
+        /**
+         * @param handler receives each result of {@link ResultLog#append(Publisher)} that cannot be
+         *                written, after it is counted; default: logged as a warning
+         * @return this builder
+         * @throws NullPointerException if {@code handler} is {@code null}
+         */
+        public Builder<K, R> deadLetters(Consumer<? super DeadLetter<K, WindowResult<K, R>>> handler) {
+            this.deadLetters = Objects.requireNonNull(handler, "deadLetters");
+            return this;
+        }
+
+        /**
+         * @return the log
+         * @throws IllegalArgumentException when the options do not fit together (all problems in one
+         *                                  message): the client buffer exceeds the retain count
+         */
+        public ResultLog<K, R> build() {
+            List<String> problems = new ArrayList<>();
+            if (clientBuffer > retainCount) {
+                problems.add("clientBuffer (" + clientBuffer + ") must not exceed retainCount (" + retainCount
+                        + "): a client can only fall behind by events the log still holds");
+            }
+            if (!problems.isEmpty()) {
+                throw new IllegalArgumentException("result log '" + name + "': " + String.join("; ", problems));
+            }
+            return new ResultLog<>(this);
+        }
+    }
+
+}
