@@ -3,6 +3,7 @@ package io.streamflow.reactive.http;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.streamflow.reactive.Checkpointing;
 import io.streamflow.reactive.http.internal.ingest.IngestResponder;
+import io.streamflow.reactive.http.internal.results.ResultRoutes;
 import io.streamflow.reactive.http.internal.server.Credentials;
 import io.streamflow.reactive.http.internal.server.HttpRoute;
 import io.streamflow.reactive.http.internal.server.MonitoredPipeline;
@@ -362,6 +363,39 @@ public final class StreamFlowHttpServer implements AutoCloseable {
          */
         public Builder scheduler(Scheduler newScheduler) {
             this.scheduler = Objects.requireNonNull(newScheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * Serves {@code log} at {@code path}: {@code GET path} is its server-sent events with exact
+         * resume (a {@code Last-Event-ID} header or {@code lastEventId} parameter; {@code
+         * snapshot=true} for a late client's snapshot; the event types are described at
+         * {@link ResultEvent}), {@code GET path/keys/<key>} the current results of a key as a JSON
+         * array, {@code GET path/keys/<key>/events} that key's events (the key percent-encoded).
+         * They need the server's credentials when it has any; being read-only, they also take the
+         * token as an {@code access_token} parameter, since a browser's {@code EventSource} cannot
+         * send headers.
+         *
+         * @param path where to serve the log, such as {@code /results}: starts with {@code /}, does
+         *             not end with one, letters, digits, {@code /}, {@code -}, {@code _} and {@code .}
+         * @param log  the result log
+         * @return this builder
+         * @throws NullPointerException     if an argument is {@code null}
+         * @throws IllegalArgumentException if the path is not as described, or already served
+         */
+        public Builder results(String path, ResultLog<?, ?> log) {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(log, "log");
+            if (!path.matches("(/[A-Za-z0-9._-]+)+")) {
+                throw new IllegalArgumentException("result log path '" + path + "': expected '/' and segments of "
+                        + "letters, digits, '-', '_' and '.', such as /results, not ending with '/'");
+            }
+            for (HttpRoute r : routes) {
+                if (r.path().equals(path) || r.path().equals(path + "/keys/")) {
+                    throw new IllegalArgumentException("the path " + path + " is served twice");
+                }
+            }
+            ResultRoutes.of(path, log).forEach(this::route);
             return this;
         }
 
