@@ -61,19 +61,8 @@ class ServerLimitsTest {
         String request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "x".repeat(30) + "\r\n\r\n";
         AtomicInteger sent = new AtomicInteger();
         try (RawHttp slow = new RawHttp(server.port())) {
-            // one byte every 700 ms (the whole request would take about 40 s); bounded by take()
-            var sender = Flux.interval(Duration.ZERO, Duration.ofMillis(700)).take(request.length())
-                    .publishOn(Schedulers.boundedElastic())
-                    .doOnNext(i -> {
-                        try {
-                            slow.send(String.valueOf(request.charAt(i.intValue())));
-                            sent.incrementAndGet();
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    })
-                    .onErrorComplete()
-                    .subscribe();
+            // one byte every 700 ms (the whole request would take about 40 s)
+            var sender = trickle(slow, request, Duration.ofMillis(700), sent);
             try {
                 long start = System.nanoTime();
                 assertThat(slow.readByte()).as("the server closes the connection, answering nothing").isEqualTo(-1);
@@ -95,18 +84,7 @@ class ServerLimitsTest {
         AtomicInteger sent = new AtomicInteger();
         try (RawHttp slow = new RawHttp(server.port())) {
             // one byte every 200 ms: never idle for 800 ms, but the head would take about 17 s
-            var sender = Flux.interval(Duration.ZERO, Duration.ofMillis(200)).take(request.length())
-                    .publishOn(Schedulers.boundedElastic())
-                    .doOnNext(i -> {
-                        try {
-                            slow.send(String.valueOf(request.charAt(i.intValue())));
-                            sent.incrementAndGet();
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    })
-                    .onErrorComplete()
-                    .subscribe();
+            var sender = trickle(slow, request, Duration.ofMillis(200), sent);
             try {
                 long start = System.nanoTime();
                 assertThat(slow.readByte()).as("the server closes the connection, answering nothing").isEqualTo(-1);
@@ -135,5 +113,22 @@ class ServerLimitsTest {
             fits.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Small: " + "y".repeat(500) + "\r\n\r\n");
             assertThat(fits.read().status()).isEqualTo(200);
         }
+    }
+
+    /** Sends {@code request} one byte per {@code period} (bounded by its length), counting what was sent. */
+    private static reactor.core.Disposable trickle(RawHttp connection, String request, Duration period,
+                                                   AtomicInteger sent) {
+        return Flux.interval(Duration.ZERO, period).take(request.length())
+                .publishOn(Schedulers.boundedElastic())
+                .doOnNext(i -> {
+                    try {
+                        connection.send(String.valueOf(request.charAt(i.intValue())));
+                        sent.incrementAndGet();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                })
+                .onErrorComplete()
+                .subscribe();
     }
 }
