@@ -8,6 +8,7 @@ import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.WatermarkStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Sinks;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +31,7 @@ class DurableCheckpointsTest {
     Path dir;
 
     @Test
-    void everyCheckpointIsAnnouncedOnceDurableWithItsPositionsBeforeItsOutputIsDelivered() {
+    void everyCheckpointIsAnnouncedOnceDurableWithItsPositionsBeforeItsOutputIsDelivered() throws Exception {
         List<CheckpointInfo> durable = new CopyOnWriteArrayList<>();
         List<Long> deliveredWhenAnnounced = new ArrayList<>();
         List<Long> delivered = new CopyOnWriteArrayList<>();
@@ -39,17 +41,21 @@ class DurableCheckpointsTest {
                 durable.add(c);
                 deliveredWhenAnnounced.add((long) delivered.size());
             }, e -> { }, () -> completed.set(true));
-            EventStream.of(cp.source("numbers", Checkpointing.resumeGenerator(3_000,
-                                    n -> StreamRecord.of(n % 7, n, n, Origin.of("numbers", 0, n))),
+            // records in three rounds, each followed by a checkpoint asked for and awaited
+            Sinks.Many<StreamRecord<Long, Long>> input = Sinks.many().unicast().onBackpressureBuffer();
+            var done = EventStream.of(cp.source("numbers", positions -> input.asFlux(),
                             WatermarkStrategy.<Long, Long>forMonotonousTimestamps()))
                     .elements()
-                    .doOnNext(e -> {
-                        if (e instanceof StreamRecord<?, ?> r && r.origin().position() % 1_000 == 999) {
-                            cp.checkpointNow().subscribe();
-                        }
-                    })
                     .as(cp.sink((id, records) -> delivered.add(id), r -> r.value().toString()))
-                    .block(Duration.ofSeconds(30));
+                    .toFuture();
+            for (long n = 0; n < 3_000; n++) {
+                input.emitNext(StreamRecord.of(n % 7, n, n, Origin.of("numbers", 0, n)), Sinks.EmitFailureHandler.FAIL_FAST);
+                if (n % 1_000 == 999 && n < 2_999) {
+                    cp.checkpointNow().block(Duration.ofSeconds(30));
+                }
+            }
+            input.emitComplete(Sinks.EmitFailureHandler.FAIL_FAST);
+            done.get(30, TimeUnit.SECONDS); // the final checkpoint, at the end of the input
             assertThat(completed).as("completes only on close").isFalse();
         }
         assertThat(completed).as("completes on close").isTrue();
@@ -62,7 +68,7 @@ class DurableCheckpointsTest {
         assertThat(durable).extracting(c -> c.positions().get("numbers"))
                 .containsExactlyElementsOf(listed.stream().map(c -> c.positions().get("numbers")).toList());
         assertThat(durable.get(durable.size() - 1).positions()).isEqualTo(Map.of("numbers", Map.of(0, 2_999L)));
-        assertThat(durable.size()).isGreaterThanOrEqualTo(3);
+        assertThat(durable).as("two checkpoints asked for and the final one").hasSize(3);
         for (int i = 0; i < durable.size(); i++) {
             assertThat(deliveredWhenAnnounced.get(i)).as("deliveries made before checkpoint %d was announced",
                     durable.get(i).id()).isLessThanOrEqualTo(i);
