@@ -179,11 +179,6 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
             }
         }
         long h = log.head();
-        if (h - cursor > log.clientBuffer) {
-            emitted = e;
-            fail(new SlowClientException(log.name, h - cursor, log.clientBuffer, lastIdGiven, false));
-            return;
-        }
         if (prefix.isEmpty()) {
             while (cursor < h && (e != r || filter != null)) {
                 LogEntry en = log.entry(cursor + 1);
@@ -207,6 +202,14 @@ final class LogSubscription implements org.reactivestreams.Subscription, Runnabl
                     return;
                 }
             }
+        }
+        // behind is what the client's demand did not let it take: a client with demand left (this
+        // drain has not reached what was appended meanwhile, the next pass will) is not slow
+        long behind = log.head() - cursor;
+        if (e == r && behind > log.clientBuffer) {
+            emitted = e;
+            fail(new SlowClientException(log.name, behind, log.clientBuffer, lastIdGiven, false));
+            return;
         }
         if (heartbeatDue) {
             heartbeatDue = false;
