@@ -58,8 +58,9 @@ import java.util.function.Function;
  * every {@link Builder#heartbeat(Duration)} when the client has demand left.
  * <p>
  * <b>Slow clients.</b> Each client reads the log from its own cursor on its own drain; the appender
- * never waits for a client. A client that falls more than {@link Builder#clientBuffer(int)} events
- * behind is ended with a {@link SlowClientException}; the others go on.
+ * never waits for a client. A client that has used up its demand while more than
+ * {@link Builder#clientBuffer(int)} events behind the newest (or whose next event left retention)
+ * is ended with a {@link SlowClientException}; the others go on.
  * <p>
  * <b>Bad input.</b> A result that cannot be written as JSON (the value writer or Jackson fails, or
  * it has no pane) is not logged: from {@link #append(Publisher)} it becomes a {@link DeadLetter}
@@ -325,8 +326,9 @@ public final class ResultLog<K, R> {
         }
 
         /**
-         * @param events how many events a client may fall behind before it is cut off with a
-         *               {@link SlowClientException}; default 1,000; at most the retain count
+         * @param events how many events a client without demand left may fall behind before it is
+         *               cut off with a {@link SlowClientException}; default 1,000; at most the retain
+         *               count
          * @return this builder
          * @throws IllegalArgumentException if {@code events < 1}
          */
