@@ -1,0 +1,210 @@
+package io.streamflow.reactive.http.internal.results;
+
+import io.streamflow.reactive.OutboxSink;
+import io.streamflow.reactive.OutboxSink.Delivery;
+import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.http.ResultEvent;
+import io.streamflow.reactive.http.ResultLog;
+import io.streamflow.reactive.window.PaneInfo;
+import io.streamflow.reactive.window.WindowResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A durable result log: what it restores when built again on its directory, how it skips a
+ * checkpoint it already holds, and that a checkpoint's events and its delivery record are committed
+ * together before any client can see them.
+ */
+class DurableResultLogTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private ResultLog<String, Long> open() {
+        return ResultLog.<String, Long>builder("counts").retainCount(5).clientBuffer(5).retainAge(Duration.ofHours(1))
+                .durable(dir).build();
+    }
+
+    private static String rec(ResultLog<String, Long> log, String key, long start, long value, long pane) {
+        WindowResult<String, Long> r = new WindowResult<>(key, start, start + 10, value,
+                new PaneInfo(pane == 0 ? PaneInfo.Timing.EARLY : PaneInfo.Timing.ON_TIME, pane, pane > 0));
+        return log.outboxFormat().apply(StreamRecord.of(key, r, start));
+    }
+
+    private static Delivery delivery(long id, long position, int records) {
+        return new Delivery(id, Map.of("input", Map.of(0, position)), records, 31 * id, false);
+    }
+
+    /** Delivers on a thread that may block, as the checkpointed sink does. */
+    private static void deliver(ResultLog<String, Long> log, Delivery d, List<String> records) {
+        Mono.fromCallable(() -> {
+            log.outboxSink().deliver(d, records);
+            return d;
+        }).subscribeOn(Schedulers.boundedElastic()).block(WAIT);
+    }
+
+    private static List<ResultEvent> replay(ResultLog<String, Long> log, long after) {
+        long n = log.lastEventId() - after;
+        return n == 0 ? List.of() : log.events(after, false).take(n).collectList().block(WAIT);
+    }
+
+    @Test
+    void shouldRestoreRetainedEventsLiveViewIdsAndDeliveriesWhenBuiltAgain() throws IOException {
+        List<ResultEvent> before;
+        List<ResultEvent> currentA;
+        List<ResultEvent> currentC;
+        List<ResultEvent> snapshot;
+        long head;
+        long oldest;
+        try (ResultLog<String, Long> log = open()) {
+            deliver(log, delivery(1, 10, 3), List.of(rec(log, "a", 0, 1, 0), rec(log, "b", 0, 4, 0),
+                    rec(log, "c", 10, 2, 0)));
+            // a later pane of a's window: retraction 4, result 5; then b's window again: 6, 7
+            deliver(log, delivery(2, 20, 2), List.of(rec(log, "a", 0, 3, 1), rec(log, "b", 0, 5, 1)));
+            head = log.lastEventId();
+            oldest = log.oldestEventId();
+            assertThat(head).isEqualTo(7);
+            assertThat(oldest).as("retainCount 5 trimmed the oldest events").isEqualTo(3);
+            before = replay(log, oldest - 1);
+            currentA = log.current("a");
+            currentC = log.current("c");
+            snapshot = log.events(null, true).take(5).collectList().block(WAIT);
+        }
+        try (ResultLog<String, Long> log = open()) {
+            assertThat(log.lastEventId()).isEqualTo(head);
+            assertThat(log.oldestEventId()).isEqualTo(oldest);
+            assertThat(replay(log, oldest - 1)).isEqualTo(before);
+            assertThat(log.current("a")).isEqualTo(currentA).extracting(ResultEvent::id).containsExactly(5L);
+            // c's result event (id 3) is still retained; the live view outlives events that left the log
+            assertThat(log.current("c")).isEqualTo(currentC).extracting(ResultEvent::id).containsExactly(3L);
+            assertThat(log.events(null, true).take(5).collectList().block(WAIT)).isEqualTo(snapshot);
+            assertThat(log.outboxSink().deliveries()).hasValueSatisfying(d -> assertThat(d)
+                    .containsExactlyInAnyOrder(delivery(1, 10, 3), delivery(2, 20, 2)));
+            // a client that saw id 6 before the restart resumes with exactly event 7
+            assertThat(replay(log, 6)).extracting(ResultEvent::id).containsExactly(7L);
+            // ids go on where they were
+            deliver(log, delivery(3, 30, 1), List.of(rec(log, "d", 20, 9, 0)));
+            assertThat(log.lastEventId()).isEqualTo(8);
+            assertThat(log.current("d")).extracting(ResultEvent::id).containsExactly(8L);
+        }
+        try (ResultLog<String, Long> log = open()) {
+            assertThat(log.lastEventId()).isEqualTo(8);
+            assertThat(log.oldestEventId()).isEqualTo(4);
+            assertThat(log.current("a")).extracting(ResultEvent::id).containsExactly(5L);
+            // the live view outlives trimmed events: b's result 7 is live, its earlier events are gone
+            assertThat(log.current("b")).extracting(ResultEvent::id).containsExactly(7L);
+            assertThat(log.current("c")).extracting(ResultEvent::id).containsExactly(3L);
+        }
+    }
+
+    @Test
+    void shouldSkipACheckpointItAlreadyHoldsAlsoAfterARestart() {
+        List<String> first;
+        try (ResultLog<String, Long> log = open()) {
+            first = List.of(rec(log, "a", 0, 1, 0), rec(log, "b", 0, 1, 0));
+            deliver(log, delivery(1, 5, 2), first);
+            deliver(log, delivery(1, 5, 2), first);
+            assertThat(log.lastEventId()).as("the same checkpoint delivered twice").isEqualTo(2);
+        }
+        try (ResultLog<String, Long> log = open()) {
+            // after a crash the pipeline delivers its last committed checkpoint again
+            deliver(log, delivery(1, 5, 2), first);
+            assertThat(log.lastEventId()).isEqualTo(2);
+            deliver(log, delivery(2, 9, 1), List.of(rec(log, "a", 0, 2, 1)));
+            assertThat(log.lastEventId()).isEqualTo(4);
+            assertThat(replay(log, 0)).extracting(e -> e.type() + "#" + e.id())
+                    .containsExactly("RESULT#1", "RESULT#2", "RETRACT#3", "RESULT#4");
+        }
+    }
+
+    @Test
+    void shouldKeepNeitherEventsNorDeliveryRecordWhenTheCommitFailsAndPublishNothingBeforeTheCommit()
+            throws IOException {
+        List<String> batch;
+        try (ResultLog<String, Long> log = open()) {
+            deliver(log, delivery(1, 5, 1), List.of(rec(log, "a", 0, 1, 0)));
+            batch = List.of(rec(log, "a", 0, 2, 1), rec(log, "b", 0, 7, 0));
+            DurableResults store = (DurableResults) log.outboxSink();
+            // what a client could see while the batch is written: nothing of it
+            AtomicReference<String> seen = new AtomicReference<>();
+            store.beforeCommit = () -> {
+                seen.set(log.lastEventId() + " " + log.current("a").get(0).id() + " " + log.current("b").size());
+                throw new IllegalStateException("disk full");
+            };
+            assertThatThrownBy(() -> log.outboxSink().deliver(delivery(2, 9, 2), batch))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("cannot write checkpoint 2")
+                    .hasMessageContaining("nothing of it was published")
+                    .hasRootCauseMessage("disk full");
+            assertThat(seen.get()).as("head, a's live result, b's results during the write").isEqualTo("1 1 0");
+            assertThat(log.lastEventId()).isEqualTo(1);
+            assertThat(log.current("a")).extracting(ResultEvent::id).containsExactly(1L);
+            assertThat(log.current("b")).isEmpty();
+            assertThat(replay(log, 0)).extracting(ResultEvent::id).containsExactly(1L);
+            assertThat(log.outboxSink().deliveries()).hasValueSatisfying(d -> assertThat(d)
+                    .extracting(Delivery::checkpointId).containsExactly(1L));
+            // the write did not reach the commit: the same log takes the checkpoint again
+            store.beforeCommit = () -> { };
+            deliver(log, delivery(2, 9, 2), batch);
+            assertThat(log.lastEventId()).isEqualTo(4);
+        }
+        try (ResultLog<String, Long> log = open()) {
+            assertThat(log.lastEventId()).isEqualTo(4);
+            assertThat(replay(log, 0)).extracting(e -> e.type() + "#" + e.id())
+                    .containsExactly("RESULT#1", "RETRACT#2", "RESULT#3", "RESULT#4");
+            assertThat(log.outboxSink().deliveries()).hasValueSatisfying(d -> assertThat(d)
+                    .extracting(Delivery::checkpointId).containsExactlyInAnyOrder(1L, 2L));
+        }
+    }
+
+    @Test
+    void shouldLeaveTheFileWithoutTheCheckpointWhenTheProcessDiesBeforeTheCommit() throws IOException {
+        ResultLog<String, Long> log = open();
+        deliver(log, delivery(1, 5, 1), List.of(rec(log, "a", 0, 1, 0)));
+        DurableResults store = (DurableResults) log.outboxSink();
+        store.beforeCommit = () -> {
+            throw new IllegalStateException("crash");
+        };
+        List<String> batch = List.of(rec(log, "b", 0, 7, 0));
+        assertThatThrownBy(() -> log.outboxSink().deliver(delivery(2, 9, 1), batch)).isInstanceOf(IOException.class);
+        log.close();
+        try (ResultLog<String, Long> again = open()) {
+            assertThat(again.lastEventId()).isEqualTo(1);
+            assertThat(again.current("b")).isEmpty();
+            assertThat(again.outboxSink().deliveries()).hasValueSatisfying(d -> assertThat(d)
+                    .extracting(Delivery::checkpointId).containsExactly(1L));
+        }
+    }
+
+    @Test
+    void shouldRefuseDirectAppendsOnADurableLogAndTheOutboxOnALogInMemory() {
+        try (ResultLog<String, Long> log = open()) {
+            assertThat(log.isDurable()).isTrue();
+            WindowResult<String, Long> r = new WindowResult<>("a", 0, 10, 1L,
+                    new PaneInfo(PaneInfo.Timing.ON_TIME, 0, true));
+            assertThatThrownBy(() -> log.append(r)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("is durable").hasMessageContaining("outboxSink()");
+            assertThatThrownBy(() -> log.outboxSink().deliver(1, new ArrayList<>()))
+                    .isInstanceOf(UnsupportedOperationException.class);
+        }
+        ResultLog<String, Long> memory = ResultLog.<String, Long>builder("memory").build();
+        assertThat(memory.isDurable()).isFalse();
+        assertThatThrownBy(memory::outboxSink).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("durable(directory)");
+    }
+}
