@@ -7,13 +7,24 @@ import io.streamflow.reactive.http.ResultEvent;
 import io.streamflow.reactive.http.ResultLog;
 import io.streamflow.reactive.window.PaneInfo;
 import io.streamflow.reactive.window.WindowResult;
+import io.streamflow.reactive.Checkpointing;
+import io.streamflow.reactive.EventStream;
+import io.streamflow.reactive.OperatorSettings;
+import io.streamflow.reactive.Origin;
+import io.streamflow.reactive.WatermarkStrategy;
+import io.streamflow.reactive.window.Aggregations;
+import io.streamflow.reactive.window.Trigger;
+import io.streamflow.reactive.window.Windows;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +47,12 @@ class DurableResultLogTest {
     Path dir;
 
     private ResultLog<String, Long> open() {
-        return ResultLog.<String, Long>builder("counts").retainCount(5).clientBuffer(5).retainAge(Duration.ofHours(1))
-                .durable(dir).build();
+        return open(5);
+    }
+
+    private ResultLog<String, Long> open(int retain) {
+        return ResultLog.<String, Long>builder("counts").retainCount(retain).clientBuffer(Math.min(retain, 5_000))
+                .retainAge(Duration.ofHours(1)).durable(dir).build();
     }
 
     private static String rec(ResultLog<String, Long> log, String key, long start, long value, long pane) {
@@ -188,6 +203,64 @@ class DurableResultLogTest {
             assertThat(again.current("b")).isEmpty();
             assertThat(again.outboxSink().deliveries()).hasValueSatisfying(d -> assertThat(d)
                     .extracting(Delivery::checkpointId).containsExactly(1L));
+        }
+    }
+
+    /** Counts per key in 100 ms windows with an early pane every 3 records, into the log, through a checkpoint directory. */
+    private static void runPipeline(Path checkpoints, ResultLog<String, Long> log, int records) {
+        try (Checkpointing cp = Checkpointing.builder(checkpoints).interval(Duration.ZERO).open()) {
+            EventStream.of(cp.source("input", Checkpointing.resumeGenerator(records,
+                                    n -> StreamRecord.of("k" + n % 3, "k" + n % 3, n * 10, Origin.of("input", 0, n))),
+                            WatermarkStrategy.<String, String>forMonotonousTimestamps()))
+                    .settings(OperatorSettings.named("counts").withStateBackend(cp.stateBackend()))
+                    .elements()
+                    .doOnNext(e -> {
+                        if (e instanceof StreamRecord<?, ?> r && r.origin().position() % 250 == 249) {
+                            cp.checkpointNow().subscribe();
+                        }
+                    })
+                    .as(EventStream::of)
+                    .keyBy(v -> v)
+                    .window(Windows.tumbling(Duration.ofMillis(100)))
+                    .trigger(Trigger.onWatermark().withEarlyFiringsEvery(3))
+                    .aggregate(Aggregations.<String>count())
+                    .elements()
+                    .as(cp.sink(log.outboxSink(), log.outboxFormat()))
+                    .block(WAIT);
+        }
+    }
+
+    @Test
+    void shouldGoOnExactlyOnceWhenThePipelineLostItsCheckpointsAndReplaysFromTheStart() throws IOException {
+        Path checkpoints = dir.resolve("checkpoints");
+        long head;
+        List<ResultEvent> events;
+        int deliveries;
+        try (ResultLog<String, Long> log = open(10_000)) {
+            runPipeline(checkpoints, log, 1_000);
+            head = log.lastEventId();
+            events = replay(log, log.oldestEventId() - 1);
+            deliveries = log.outboxSink().deliveries().orElseThrow().size();
+            // 100 windows of 3 keys, each with early panes every 3 records and an on-time pane
+            assertThat(log.current("k0")).hasSize(100);
+            assertThat(deliveries).as("checkpoints delivered").isGreaterThanOrEqualTo(4);
+        }
+        // the checkpoint directory is lost: the pipeline starts from nothing, replays its whole input, and
+        // the log's delivery records make it check the replay against them instead of delivering it again
+        try (Stream<Path> files = Files.walk(checkpoints)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        try (ResultLog<String, Long> log = open(10_000)) {
+            runPipeline(checkpoints, log, 1_000);
+            assertThat(log.lastEventId()).as("events after the replay").isEqualTo(head);
+            assertThat(replay(log, log.oldestEventId() - 1)).isEqualTo(events);
+            // then it goes on with the input beyond what the log holds, under new checkpoint ids
+            runPipeline(checkpoints, log, 1_200);
+            assertThat(log.lastEventId()).isGreaterThan(head);
+            assertThat(log.current("k0")).hasSize(120);
+            // every record of k0 (n % 3 == 0, n < 1,200) counted exactly once over its windows
+            assertThat(log.current("k0").stream().mapToLong(e -> Long.parseLong(e.data()
+                    .replaceAll(".*\"value\":(\\d+),.*", "$1"))).sum()).isEqualTo(400);
         }
     }
 
