@@ -107,7 +107,14 @@ public final class DurableResults implements AutoCloseable, OutboxSink<String> {
 
     /**
      * Appends the records of one checkpoint to the log with the delivery record in one commit, then
-     * makes them visible; a checkpoint whose id the store already holds (or an older one) is skipped.
+     * makes them visible. A checkpoint the store already holds (same id, same positions and number of
+     * records) is skipped; one with an id the store holds for other records, or older than the newest
+     * it holds and not held, is refused: the log is fed by another pipeline than before.
+     *
+     * @param delivery the checkpoint's delivery record
+     * @param records  its results, as {@link EntryCodec#encodeItem} wrote them
+     * @throws IOException when the checkpoint is refused or cannot be written (nothing of it is then
+     *                     visible), or the store stopped after a failed commit
      */
     @Override
     public void deliver(Delivery delivery, List<String> records) throws IOException {
@@ -116,10 +123,25 @@ public final class DurableResults implements AutoCloseable, OutboxSink<String> {
                     + "; build it again on " + file.getParent() + " to restore what was committed");
         }
         long last = meta.getOrDefault("delivered", 0L);
-        if (delivery.checkpointId() <= last) {
-            LOG.info("result log '{}' already holds checkpoint {} (delivered up to {}): skipped", log.name(),
-                    delivery.checkpointId(), last);
+        String held = deliveries.get(delivery.checkpointId());
+        if (held != null) {
+            Delivery before = Delivery.parse(held);
+            if (before.records() != records.size() || !before.positions().equals(delivery.positions())) {
+                throw new IOException("result log '" + log.name() + "' already holds checkpoint "
+                        + delivery.checkpointId() + " as " + before.records() + " results at positions "
+                        + before.positions() + ", but it is delivered again as " + records.size() + " results at "
+                        + delivery.positions() + ": is this log fed by another pipeline or checkpoint directory "
+                        + "than the one it was fed by? Nothing was appended");
+            }
+            LOG.info("result log '{}' already holds checkpoint {}: skipped", log.name(), delivery.checkpointId());
             return;
+        }
+        if (delivery.checkpointId() <= last) {
+            throw new IOException("result log '" + log.name() + "' holds checkpoints up to " + last + ", and "
+                    + "checkpoint " + delivery.checkpointId() + " is older and not among the delivery records it "
+                    + "keeps: checkpoint ids went back, so this log is fed by another pipeline or checkpoint "
+                    + "directory than the one it was fed by (or that directory was replaced by an older copy). "
+                    + "Nothing was appended; use a new log directory, or the checkpoint directory that fed it");
         }
         List<RetainedLog.Item> items = new ArrayList<>(records.size());
         for (String r : records) {

@@ -394,7 +394,15 @@ public final class RetainedLog {
         return e -> e.keyText.equals(keyText);
     }
 
-    /** One result of a batch: the arguments of {@link #append(String, String, long, long, String)}. */
+    /**
+     * One result of a batch: the arguments of {@link #append(String, String, long, long, String)}.
+     *
+     * @param keyText  the key as text (identifies the key)
+     * @param keyJson  the key as JSON
+     * @param start    window start
+     * @param end      window end
+     * @param bodyJson the JSON members after {@code "key"}
+     */
     public record Item(String keyText, String keyJson, long start, long end, String bodyJson) {
     }
 
