@@ -43,7 +43,8 @@ import java.util.function.Function;
  * pane); with {@link Builder#sessionWindows()} every live result of the same key whose window
  * overlaps the new one (merged sessions). Sliding windows of one key overlap but are different
  * windows: by default they never retract each other. Keys are identified by
- * {@code String.valueOf(key)}.
+ * {@code String.valueOf(key)}. Window-less results ({@link #appendValue}, e.g. of a running
+ * aggregate) are the current value of a key: each supersedes the key's previous value.
  * <p>
  * <b>Retention and the live view.</b> The log keeps the newest {@link Builder#retainCount(int)}
  * events, and none older than {@link Builder#retainAge(Duration)}: a client can resume from any
@@ -177,6 +178,36 @@ public final class ResultLog<K, R> implements AutoCloseable {
         requireInMemory("append");
         Item item = item(result);
         return log.append(item.keyText(), item.keyJson(), item.start(), item.end(), item.bodyJson());
+    }
+
+    /**
+     * Appends a window-less result: the current value of a key, e.g. of a
+     * {@code runningAggregate}. It supersedes the key's previous window-less value, which is
+     * retracted first (a {@code retract} event without {@code window}); the key's window results,
+     * if any, are not touched. Its event is {@code {"id":..,"key":..,"value":..}}, without window
+     * or pane. Works in memory only, like {@link #append(WindowResult)}.
+     *
+     * @param key   the key
+     * @param value its current value
+     * @return the id of its {@link ResultEvent.Type#RESULT} event
+     * @throws IllegalArgumentException if the key or value cannot be written as JSON
+     * @throws IllegalStateException    if the log is {@link Builder#durable(Path) durable} (use
+     *                                  {@link #outboxValueFormat()})
+     */
+    public long appendValue(K key, R value) {
+        requireInMemory("appendValue");
+        Item item = valueItem(key, value);
+        return log.append(item.keyText(), item.keyJson(), item.start(), item.end(), item.bodyJson());
+    }
+
+    private Item valueItem(K key, R value) {
+        try {
+            return new Item(String.valueOf(key), json.writeValueAsString(key), RetainedLog.NO_WINDOW_START,
+                    RetainedLog.NO_WINDOW_END, "\"value\":" + json.writeValueAsString(valueWriter.apply(value)));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("result log '" + name() + "' cannot write the key or value of "
+                    + key + "=" + value + " as JSON (the value writer gives what Jackson writes): " + e.getMessage(), e);
+        }
     }
 
     private void requireInMemory(String what) {
@@ -342,6 +373,20 @@ public final class ResultLog<K, R> implements AutoCloseable {
     public Function<StreamRecord<K, WindowResult<K, R>>, String> outboxFormat() {
         return r -> {
             Item i = item(r.value());
+            return DurableResults.EntryCodec.encodeItem(i.keyText(), i.keyJson(), i.start(), i.end(), i.bodyJson());
+        };
+    }
+
+    /**
+     * Like {@link #outboxFormat()}, for window-less results: a running aggregate's records (key and
+     * current value) into a durable log, each superseding the key's previous value as with
+     * {@link #appendValue}: {@code cp.sink(log.outboxSink(), log.outboxValueFormat())}.
+     *
+     * @return the format, for {@code cp.sink(log.outboxSink(), log.outboxValueFormat())}
+     */
+    public Function<StreamRecord<K, R>, String> outboxValueFormat() {
+        return r -> {
+            Item i = valueItem(r.key(), r.value());
             return DurableResults.EntryCodec.encodeItem(i.keyText(), i.keyJson(), i.start(), i.end(), i.bodyJson());
         };
     }

@@ -27,6 +27,11 @@ import java.util.function.Predicate;
  */
 public final class RetainedLog {
 
+    /** Window start of a window-less value (a key's current value, e.g. of a running aggregate). */
+    public static final long NO_WINDOW_START = Long.MIN_VALUE;
+    /** Window end of a window-less value. */
+    public static final long NO_WINDOW_END = Long.MAX_VALUE;
+
     final String name;
     final int retainCount;
     final long retainAgeMillis;
@@ -110,9 +115,10 @@ public final class RetainedLog {
      *
      * @param keyText  the key as text (identifies the key)
      * @param keyJson  the key as JSON
-     * @param start    window start
-     * @param end      window end
+     * @param start    window start ({@link #NO_WINDOW_START} for a window-less value)
+     * @param end      window end ({@link #NO_WINDOW_END} for a window-less value)
      * @param bodyJson the JSON members after {@code "key"}: {@code "window":{...},"value":...,"pane":{...}}
+     *                 ({@code "value":...} alone for a window-less value)
      * @return the id of the result event
      */
     public long append(String keyText, String keyJson, long start, long end, String bodyJson) {
@@ -174,7 +180,8 @@ public final class RetainedLog {
         List<LogEntry> superseded = new ArrayList<>(1);
         if (perKey != null && sessions) {
             for (LogEntry e : perKey.values()) {
-                if (e.overlaps(start, end)) {
+                // a window-less value and the key's windows never supersede one another
+                if (e.overlaps(start, end) && e.windowless() == (start == NO_WINDOW_START && end == NO_WINDOW_END)) {
                     superseded.add(e);
                 }
             }
@@ -254,7 +261,8 @@ public final class RetainedLog {
     private long retract(LogEntry s, String reason, long next, long now) {
         long id = next + 1;
         String data = "{\"id\":" + id + ",\"retracts\":" + s.id + ",\"key\":" + s.keyJson
-                + ",\"window\":{\"start\":" + s.start + ",\"end\":" + s.end + "},\"reason\":\"" + reason + "\"}";
+                + (s.windowless() ? "" : ",\"window\":{\"start\":" + s.start + ",\"end\":" + s.end + "}")
+                + ",\"reason\":\"" + reason + "\"}";
         addEntry(new LogEntry(id, true, s.id, s.keyText, s.keyJson, s.start, s.end, now,
                 new ResultEvent(id, ResultEvent.Type.RETRACT, data)));
         removeLive(s);

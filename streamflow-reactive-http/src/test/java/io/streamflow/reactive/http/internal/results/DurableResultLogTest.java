@@ -274,6 +274,34 @@ class DurableResultLogTest {
     }
 
     @Test
+    void shouldKeepTheRunningValuesOfAPipelineAcrossARestart() {
+        Path checkpoints = dir.resolve("checkpoints");
+        try (ResultLog<String, Long> log = open(100);
+             Checkpointing cp = Checkpointing.builder(checkpoints).interval(Duration.ZERO).open()) {
+            EventStream.of(cp.source("input", Checkpointing.resumeGenerator(30,
+                                    n -> StreamRecord.of("k" + n % 3, "k" + n % 3, n, Origin.of("input", 0, n))),
+                            WatermarkStrategy.<String, String>forMonotonousTimestamps()))
+                    .settings(OperatorSettings.named("totals").withStateBackend(cp.stateBackend()))
+                    .keyBy(v -> v)
+                    .runningAggregate(Aggregations.<String>count(), Duration.ofHours(1))
+                    .elements()
+                    .as(cp.sink(log.outboxSink(), log.outboxValueFormat()))
+                    .block(WAIT);
+            // 30 values, each after the first of its key superseding the previous one: 30 + 27 events
+            assertThat(log.lastEventId()).isEqualTo(57);
+        }
+        try (ResultLog<String, Long> log = open(100)) {
+            assertThat(log.lastEventId()).isEqualTo(57);
+            assertThat(log.current("k1")).singleElement().extracting(ResultEvent::data)
+                    .isEqualTo("{\"id\":55,\"key\":\"k1\",\"value\":10}");
+            assertThat(replay(log, 56)).extracting(ResultEvent::data).containsExactly(
+                    "{\"id\":57,\"key\":\"k2\",\"value\":10}");
+            assertThat(replay(log, 53)).extracting(ResultEvent::data).startsWith(
+                    "{\"id\":54,\"retracts\":49,\"key\":\"k1\",\"reason\":\"superseded\"}");
+        }
+    }
+
+    @Test
     void shouldRefuseDirectAppendsOnADurableLogAndTheOutboxOnALogInMemory() {
         try (ResultLog<String, Long> log = open()) {
             assertThat(log.isDurable()).isTrue();
