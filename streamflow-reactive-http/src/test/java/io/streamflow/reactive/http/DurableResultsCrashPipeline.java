@@ -24,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * earlier ones) → a durable {@link ResultLog} fed through its outbox sink, served on 127.0.0.1 at
  * {@code port} under {@code /results}.
  * <p>
- * It prints {@code serving <lastEventId>} once the log is restored and the server is up, and
+ * BlockHound is installed, as in the tests' own JVM. It prints {@code serving <lastEventId>} once the log is restored and the server is up, and
  * {@code done <lastEventId>} when the input ended and its last checkpoint is in the log; then it
  * serves until it is killed.
  * <p>
@@ -49,6 +49,9 @@ public final class DurableResultsCrashPipeline {
     }
 
     public static void main(String[] args) {
+        // as in the test JVM: a blocking call on a non-blocking thread (an MVStore commit on an event
+        // loop, say) fails the call
+        reactor.blockhound.BlockHound.install();
         Path checkpoints = Path.of(args[0]);
         Path results = Path.of(args[1]);
         int port = Integer.parseInt(args[2]);

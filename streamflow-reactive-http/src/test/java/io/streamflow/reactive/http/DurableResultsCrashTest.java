@@ -86,7 +86,7 @@ class DurableResultsCrashTest {
             }
             while (kills < KILLS) {
                 runs++;
-                try (ChildJvm child = ChildJvm.start(DurableResultsCrashPipeline.class, List.of("-Xmx128m"),
+                try (ChildJvm child = ChildJvm.start(DurableResultsCrashPipeline.class, List.of("-Xmx128m", "-XX:+AllowRedefinitionToAddDeleteMethods"),
                         args.toArray(String[]::new))) {
                     String serving = child.awaitLine(l -> l.startsWith("serving "), Duration.ofSeconds(60))
                             .orElseThrow(() -> new AssertionError("the child ended before serving:\n"
@@ -101,7 +101,7 @@ class DurableResultsCrashTest {
                 }
             }
             long head;
-            try (ChildJvm child = ChildJvm.start(DurableResultsCrashPipeline.class, List.of("-Xmx128m"),
+            try (ChildJvm child = ChildJvm.start(DurableResultsCrashPipeline.class, List.of("-Xmx128m", "-XX:+AllowRedefinitionToAddDeleteMethods"),
                     args.toArray(String[]::new))) {
                 String done = child.awaitLine(l -> l.startsWith("done "), Duration.ofSeconds(60))
                         .orElseThrow(() -> new AssertionError("the last run ended before its input:\n"
@@ -116,7 +116,8 @@ class DurableResultsCrashTest {
                 verify(runsOfClients, reference(seed), head);
             }
             System.out.println("DurableResultsCrashTest: " + kills + " kills over " + runs + " runs (killed at "
-                    + "restored id + time: " + killedAt + "), " + head + " events, "
+                    + "restored id + time: " + killedAt + "), " + head + " events, result log file "
+                    + java.nio.file.Files.size(results.resolve("results-counts.mv")) / 1024 + " KiB, "
                     + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) + " s");
         } finally {
             threads.shutdownNow();
