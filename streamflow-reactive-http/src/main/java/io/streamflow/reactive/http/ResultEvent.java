@@ -53,7 +53,10 @@ public record ResultEvent(Long id, Type type, String data) {
          * A window result, with an id: {@code {"id":17,"key":"k","window":{"start":0,"end":60000},
          * "value":...,"pane":{"timing":"EARLY|ON_TIME|LATE","index":0,"final":false}}}; {@code id}
          * repeats the event id, {@code key} and {@code value} are written by Jackson (the value after
-         * the log's value writer). A client puts it under ({@code key}, {@code window}).
+         * the log's value writer). A client puts it under ({@code key}, {@code window}). A
+         * window-less value ({@code ResultLog.appendValue}, e.g. a running aggregate) has no
+         * {@code window} and no {@code pane}: {@code {"id":17,"key":"k","value":...}}; a client puts
+         * it under the key alone.
          */
         RESULT("result"),
         /**
@@ -63,7 +66,9 @@ public record ResultEvent(Long id, Type type, String data) {
          * {@code window} its window. A client removes ({@code key}, {@code window}). The reason is
          * {@code superseded} just before the result that replaces it (a later pane of the same window,
          * or a merged session), or {@code expired} when the result leaves the live view: older than
-         * the retention age, or the oldest of more live windows than the retain count.
+         * the retention age, or the oldest of more live windows than the retain count. The
+         * retraction of a window-less value has no {@code window}; it is superseded by the key's next
+         * value.
          */
         RETRACT("retract"),
         /**

@@ -4,10 +4,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.streamflow.reactive.DeadLetter;
+import io.streamflow.reactive.OutboxSink;
 import io.streamflow.reactive.StreamElement;
 import io.streamflow.reactive.StreamFlowMeters;
 import io.streamflow.reactive.StreamRecord;
+import io.streamflow.reactive.http.internal.results.DurableResults;
 import io.streamflow.reactive.http.internal.results.RetainedLog;
+import io.streamflow.reactive.http.internal.results.RetainedLog.Item;
 import io.streamflow.reactive.window.PaneInfo;
 import io.streamflow.reactive.window.WindowResult;
 import org.reactivestreams.Publisher;
@@ -19,6 +22,9 @@ import reactor.util.Logger;
 import reactor.util.Loggers;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +43,8 @@ import java.util.function.Function;
  * pane); with {@link Builder#sessionWindows()} every live result of the same key whose window
  * overlaps the new one (merged sessions). Sliding windows of one key overlap but are different
  * windows: by default they never retract each other. Keys are identified by
- * {@code String.valueOf(key)}.
+ * {@code String.valueOf(key)}. Window-less results ({@link #appendValue}, e.g. of a running
+ * aggregate) are the current value of a key: each supersedes the key's previous value.
  * <p>
  * <b>Retention and the live view.</b> The log keeps the newest {@link Builder#retainCount(int)}
  * events, and none older than {@link Builder#retainAge(Duration)}: a client can resume from any
@@ -67,11 +74,29 @@ import java.util.function.Function;
  * with the record's origin, counted in {@code streamflow.records.dead.letter} (tag
  * {@code operator} = the log's name) and given to {@link Builder#deadLetters(Consumer)} (logged by
  * default); {@link #append(WindowResult)} throws instead.
+ * <p>
+ * <b>Durable retention.</b> With {@link Builder#durable(Path)} the log keeps its retained events, its
+ * live view, its next id and the records of the checkpoints it was given in a file of its own
+ * ({@code results-<name>.mv}, an MVStore) and restores them when it is built again on the same
+ * directory: ids go on where they were, so a client that reconnects after a restart with its
+ * {@code Last-Event-ID} gets exactly what it missed. Such a log is fed only by a checkpointed pipeline,
+ * through {@link #outboxSink()}:
+ * <pre>{@code
+ * ResultLog<String, Long> log = ResultLog.<String, Long>builder("counts").durable(dir.resolve("results")).build();
+ * ...aggregate(...).elements().as(cp.sink(log.outboxSink(), log.outboxFormat()))
+ * }</pre>
+ * Each committed checkpoint's results, with the retractions they cause and the checkpoint's delivery
+ * record, are one commit of the file, synced, before any of them reaches a client: a crash never takes
+ * back an event a client saw, and a checkpoint delivered again after a crash is skipped
+ * (exactly-once into the log, also after the pipeline's store fell back, see
+ * {@link OutboxSink#deliveries()}). In a durable log, age retention is applied when a checkpoint is
+ * delivered (and {@link #current(String)} leaves out expired results at once); {@link #close()} closes
+ * the file.
  *
  * @param <K> key type of the results
  * @param <R> value type of the results
  */
-public final class ResultLog<K, R> {
+public final class ResultLog<K, R> implements AutoCloseable {
 
     private static final Logger LOG = Loggers.getLogger(ResultLog.class);
 
@@ -80,10 +105,21 @@ public final class ResultLog<K, R> {
     private final JsonMapper json;
     private final Counter deadLetterCounter;
     private final Consumer<? super DeadLetter<K, WindowResult<K, R>>> deadLetters;
+    /** the log's store when it is durable, else {@code null} */
+    private final DurableResults store;
 
     private ResultLog(Builder<K, R> b) {
         this.log = new RetainedLog(b.name, b.retainCount, b.retainAge.toMillis(), b.clientBuffer,
                 b.heartbeat.toMillis(), b.sessions, b.scheduler, Schedulers.parallel(), 1);
+        if (b.directory != null) {
+            try {
+                this.store = DurableResults.open(b.directory, log);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        } else {
+            this.store = null;
+        }
         this.valueWriter = b.valueWriter;
         this.json = JsonMapper.builder().build();
         this.deadLetterCounter = Counter.builder(StreamFlowMeters.RECORDS_DEAD_LETTER.meterName())
@@ -136,9 +172,54 @@ public final class ResultLog<K, R> {
      * @throws NullPointerException     if {@code result} is {@code null}
      * @throws IllegalArgumentException if it has no pane, or its key or value cannot be written as
      *                                  JSON (the message says which and why)
+     * @throws IllegalStateException    if the log is {@link Builder#durable(Path) durable}
      */
     public long append(WindowResult<K, R> result) {
         Objects.requireNonNull(result, "result");
+        requireInMemory("append");
+        Item item = item(result);
+        return log.append(item.keyText(), item.keyJson(), item.start(), item.end(), item.bodyJson());
+    }
+
+    /**
+     * Appends a window-less result: the current value of a key, e.g. of a
+     * {@code runningAggregate}. It supersedes the key's previous window-less value, which is
+     * retracted first (a {@code retract} event without {@code window}); the key's window results,
+     * if any, are not touched. Its event is {@code {"id":..,"key":..,"value":..}}, without window
+     * or pane. Works in memory only, like {@link #append(WindowResult)}.
+     *
+     * @param key   the key
+     * @param value its current value
+     * @return the id of its {@link ResultEvent.Type#RESULT} event
+     * @throws IllegalArgumentException if the key or value cannot be written as JSON
+     * @throws IllegalStateException    if the log is {@link Builder#durable(Path) durable} (use
+     *                                  {@link #outboxValueFormat()})
+     */
+    public long appendValue(K key, R value) {
+        requireInMemory("appendValue");
+        Item item = valueItem(key, value);
+        return log.append(item.keyText(), item.keyJson(), item.start(), item.end(), item.bodyJson());
+    }
+
+    private Item valueItem(K key, R value) {
+        try {
+            return new Item(String.valueOf(key), json.writeValueAsString(key), RetainedLog.NO_WINDOW_START,
+                    RetainedLog.NO_WINDOW_END, "\"value\":" + json.writeValueAsString(valueWriter.apply(value)));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("result log '" + name() + "' cannot write the key or value of "
+                    + key + "=" + value + " as JSON (the value writer gives what Jackson writes): " + e.getMessage(), e);
+        }
+    }
+
+    private void requireInMemory(String what) {
+        if (store != null) {
+            throw new IllegalStateException("result log '" + name() + "' is durable: it takes results only from a "
+                    + "checkpointed pipeline, through cp.sink(log.outboxSink(), log.outboxFormat()), so that no client "
+                    + "sees a result a crash could take back; " + what + " is for logs kept in memory");
+        }
+    }
+
+    private Item item(WindowResult<K, R> result) {
         String keyJson;
         String body;
         try {
@@ -154,7 +235,7 @@ public final class ResultLog<K, R> {
             throw new IllegalArgumentException("result log '" + name() + "' cannot write the key or value of " + result
                     + " as JSON (the value writer gives what Jackson writes): " + e.getMessage(), e);
         }
-        return log.append(String.valueOf(result.key()), keyJson, result.start(), result.end(), body);
+        return new Item(String.valueOf(result.key()), keyJson, result.start(), result.end(), body);
     }
 
     private static String paneJson(PaneInfo pane) {
@@ -170,9 +251,11 @@ public final class ResultLog<K, R> {
      *
      * @param results the pipeline's output
      * @return completes when {@code results} completes, fails when it fails; each subscription appends
+     * @throws IllegalStateException if the log is {@link Builder#durable(Path) durable}
      */
     public Mono<Void> append(Publisher<? extends StreamElement<K, WindowResult<K, R>>> results) {
         Objects.requireNonNull(results, "results");
+        requireInMemory("append(Publisher)");
         return Flux.from(results).limitRate(256).doOnNext(e -> {
             if (e instanceof StreamRecord<K, WindowResult<K, R>> r) {
                 appendRecord(r);
@@ -256,6 +339,76 @@ public final class ResultLog<K, R> {
         return log.current(Objects.requireNonNull(key, "key"));
     }
 
+    /**
+     * The sink of a checkpointed pipeline into this durable log, to use with {@link #outboxFormat()}:
+     * {@code cp.sink(log.outboxSink(), log.outboxFormat())}. It appends each committed checkpoint's
+     * results (and the retractions they cause) and the checkpoint's delivery record in one commit of
+     * the log's file, synced, then publishes the events to clients; a checkpoint it already holds is
+     * skipped. It keeps the delivery records of the last 1,000 checkpoints
+     * ({@link OutboxSink#deliveries()}), so a pipeline whose store fell back goes on exactly-once. A
+     * delivery that cannot be written fails the pipeline with an {@link IOException} and publishes
+     * nothing of it; when the failure was in the commit itself, the log takes no more results until it
+     * is built again (which restores what was committed). It blocks on the file, on the pipeline's
+     * sink thread ({@code Schedulers.boundedElastic()}).
+     *
+     * @return the sink
+     * @throws IllegalStateException if the log is not {@link Builder#durable(Path) durable}
+     */
+    public OutboxSink<String> outboxSink() {
+        if (store == null) {
+            throw new IllegalStateException("result log '" + name() + "' is kept in memory: outboxSink() needs a "
+                    + "durable log (ResultLog.Builder.durable(directory)) so that its events and delivery records "
+                    + "survive a restart; feed an in-memory log with append(...)");
+        }
+        return store;
+    }
+
+    /**
+     * What the outbox of a checkpoint keeps for each result, for {@link #outboxSink()}: the result's
+     * key and its JSON form as text. A result that cannot be written (no pane, or a key or value that
+     * Jackson cannot write) makes the function throw an {@link IllegalArgumentException}, which fails
+     * the pipeline.
+     *
+     * @return the format, for {@code cp.sink(log.outboxSink(), log.outboxFormat())}
+     */
+    public Function<StreamRecord<K, WindowResult<K, R>>, String> outboxFormat() {
+        return r -> {
+            Item i = item(r.value());
+            return DurableResults.EntryCodec.encodeItem(i.keyText(), i.keyJson(), i.start(), i.end(), i.bodyJson());
+        };
+    }
+
+    /**
+     * Like {@link #outboxFormat()}, for window-less results: a running aggregate's records (key and
+     * current value) into a durable log, each superseding the key's previous value as with
+     * {@link #appendValue}: {@code cp.sink(log.outboxSink(), log.outboxValueFormat())}.
+     *
+     * @return the format, for {@code cp.sink(log.outboxSink(), log.outboxValueFormat())}
+     */
+    public Function<StreamRecord<K, R>, String> outboxValueFormat() {
+        return r -> {
+            Item i = valueItem(r.key(), r.value());
+            return DurableResults.EntryCodec.encodeItem(i.keyText(), i.keyJson(), i.start(), i.end(), i.bodyJson());
+        };
+    }
+
+    /** @return whether the log keeps its events in a file ({@link Builder#durable(Path)}) */
+    public boolean isDurable() {
+        return store != null;
+    }
+
+    /**
+     * Closes the log's file when it is durable (everything delivered is committed already); blocks
+     * while it does. Clients already reading go on with what is in memory. Does nothing for a log in
+     * memory.
+     */
+    @Override
+    public void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
     /** @return the number of clients ({@link #events} and {@link #watch} subscribers) reading the log now */
     public int clientCount() {
         return log.clientCount();
@@ -292,6 +445,7 @@ public final class ResultLog<K, R> {
         private Function<? super R, ?> valueWriter = Function.identity();
         private Scheduler scheduler = Schedulers.parallel();
         private MeterRegistry registry = Metrics.globalRegistry;
+        private Path directory;
         private Consumer<? super DeadLetter<K, WindowResult<K, R>>> deadLetters =
                 dl -> LOG.warn("result log dropped a result it cannot write: {}", dl);
 
@@ -388,6 +542,22 @@ public final class ResultLog<K, R> {
         }
 
         /**
+         * Keeps the log in a file of its own in {@code dir} ({@code results-<name>.mv}), restored when a
+         * log of the same name is built again on it: retained events, live view, next id and the
+         * delivery records of the checkpoints it was given. A durable log is fed by a checkpointed
+         * pipeline through {@link ResultLog#outboxSink()}; {@link ResultLog#append} refuses results.
+         * {@link #build()} opens (or creates) the file, blocking.
+         *
+         * @param dir the directory, created if needed; one file per log name, one open log per file
+         * @return this builder
+         * @throws NullPointerException if {@code dir} is {@code null}
+         */
+        public Builder<K, R> durable(Path dir) {
+            this.directory = Objects.requireNonNull(dir, "directory");
+            return this;
+        }
+
+        /**
          * @param newRegistry where the log counts dead letters; default {@code Metrics.globalRegistry}
          * @return this builder
          * @throws NullPointerException if {@code newRegistry} is {@code null}
@@ -412,6 +582,7 @@ public final class ResultLog<K, R> {
          * @return the log
          * @throws IllegalArgumentException when the options do not fit together (all problems in one
          *                                  message): the client buffer exceeds the retain count
+         * @throws UncheckedIOException     when the log is durable and its file cannot be opened or read
          */
         public ResultLog<K, R> build() {
             List<String> problems = new ArrayList<>();

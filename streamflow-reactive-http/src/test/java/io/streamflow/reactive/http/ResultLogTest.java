@@ -74,6 +74,36 @@ class ResultLogTest {
     }
 
     @Test
+    void shouldSupersedeTheWindowlessValueOfAKeyWithoutTouchingItsWindows() {
+        for (boolean sessions : new boolean[]{false, true}) {
+            ResultLog.Builder<String, Long> b = builder();
+            ResultLog<String, Long> log = (sessions ? b.sessionWindows() : b).build();
+            log.append(result("k", 0, 10, 1, 0));                  // 1
+            assertThat(log.appendValue("k", 5L)).isEqualTo(2);
+            assertThat(log.appendValue("other", 1L)).isEqualTo(3);
+            assertThat(log.appendValue("k", 6L)).as("retraction 4 of value 2, then 5").isEqualTo(5);
+            StepVerifier.create(log.events(1L, false).take(4))
+                    .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":2,\"key\":\"k\",\"value\":5}"))
+                    .assertNext(e -> assertThat(type(e)).isEqualTo("result#3"))
+                    .assertNext(e -> assertThat(e).isEqualTo(new ResultEvent(4L, ResultEvent.Type.RETRACT,
+                            "{\"id\":4,\"retracts\":2,\"key\":\"k\",\"reason\":\"superseded\"}")))
+                    .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":5,\"key\":\"k\",\"value\":6}"))
+                    .expectComplete()
+                    .verify(WAIT);
+            assertThat(log.current("k")).as("sessions=" + sessions).extracting(ResultEvent::id)
+                    .containsExactly(5L, 1L);
+            StepVerifier.create(log.events(null, true).take(5))
+                    .assertNext(e -> assertThat(type(e)).isEqualTo("reset"))
+                    .assertNext(e -> assertThat(e.data()).contains("\"id\":1,"))
+                    .assertNext(e -> assertThat(e.data()).contains("\"id\":3,"))
+                    .assertNext(e -> assertThat(e.data()).isEqualTo("{\"id\":5,\"key\":\"k\",\"value\":6}"))
+                    .assertNext(e -> assertThat(type(e)).isEqualTo("snapshot-end#5"))
+                    .expectComplete()
+                    .verify(WAIT);
+        }
+    }
+
+    @Test
     void shouldNotRetractOverlappingSlidingWindowsOfSameKeyByDefault() {
         ResultLog<String, Long> log = builder().build();
         log.append(result("k", 0, 20, 1, 0));

@@ -33,6 +33,11 @@ public final class LogEntry {
         this.event = event;
     }
 
+    /** @return whether this is a window-less value (see {@link RetainedLog#NO_WINDOW_START}) */
+    boolean windowless() {
+        return start == RetainedLog.NO_WINDOW_START && end == RetainedLog.NO_WINDOW_END;
+    }
+
     /** @return the event as a snapshot entry: no id, same JSON (which names the result's id) */
     ResultEvent asSnapshot() {
         return new ResultEvent(null, ResultEvent.Type.SNAPSHOT, event.data());
