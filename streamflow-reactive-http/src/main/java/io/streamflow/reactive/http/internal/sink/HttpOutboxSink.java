@@ -56,6 +56,13 @@ public final class HttpOutboxSink implements OutboxSink<String> {
 
     @Override
     public void deliver(long checkpointId, List<String> records) throws IOException {
+        if (reactor.core.scheduler.Schedulers.isInNonBlockingThread()) {
+            // before anything is sent: block() refuses such a thread only after it subscribed, so the
+            // requests would already be on their way while the delivery is reported as failed
+            throw new IllegalStateException("HttpSink delivers a checkpoint by blocking until the receiver answered, "
+                    + "which thread " + Thread.currentThread().getName() + " must not do: deliver it from a "
+                    + "blocking-capable thread (Checkpointing does, on Schedulers.boundedElastic())");
+        }
         if (records.isEmpty()) {
             return;
         }
