@@ -95,13 +95,14 @@ public final class HttpPageViews implements AutoCloseable {
     private HttpPageViews(int port, int receiverPort) {
         this.ingest = HttpIngest.builder(NAME, JsonDecoder.events().timestampField("ts").keyField("page"))
                 .bufferRecords(10_000)
+                .meterRegistry(registry)
                 .build();
         this.log = ResultLog.<String, Long>builder(NAME)
                 .retainCount(10_000)
                 .retainAge(Duration.ofMinutes(10))
                 .build();
         this.receiver = PageViewsReceiver.start(receiverPort);
-        this.sink = HttpSink.to(receiver.resultsUri()).name("pageviews-kv")
+        this.sink = HttpSink.to(receiver.resultsUri()).name("pageviews-kv").pipeline(NAME)
                 .batchSize(100).maxBatchDelay(Duration.ofMillis(200))
                 .maxInFlight(2).timeout(Duration.ofSeconds(5)).maxRetries(6)
                 .backoff(Duration.ofMillis(100), Duration.ofSeconds(2))
