@@ -104,8 +104,9 @@ public final class PageViewsReceiver implements AutoCloseable {
     }
 
     /**
-     * The next {@code requests} requests are stored, then answered {@code 503} as if the answer had
-     * been lost on the way: the sink sends the same results again, with the same keys.
+     * The next {@code count} requests that hold a final count are stored, then answered {@code 503}
+     * as if the answer had been lost on the way: the sink sends the same results again, with the
+     * same keys.
      */
     void loseAnswers(int count) {
         loseAnswers.set(count);
@@ -128,7 +129,7 @@ public final class PageViewsReceiver implements AutoCloseable {
                     return answer(response, 400, JSON.createObjectNode().put("error", "not a batch of results: "
                             + e.getMessage()).toString());
                 }
-                if (loseAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                if (counts[2] > 0 && loseAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                     return answer(response, 503, "{\"error\":\"stored, but the answer was lost\"}");
                 }
                 return answer(response, 200, "{\"stored\":" + counts[0] + ",\"duplicates\":" + counts[1] + "}");
@@ -145,16 +146,20 @@ public final class PageViewsReceiver implements AutoCloseable {
                 .header("Cache-Control", "no-store").sendString(Mono.just(json)).then();
     }
 
-    /** @return stored and duplicate results of a batch */
+    /** @return stored, duplicate and final results of a batch */
     private int[] store(JsonNode batch) {
         if (!batch.isArray()) {
             throw new IllegalArgumentException("expected a JSON array");
         }
         int stored = 0;
         int dropped = 0;
+        int finals = 0;
         for (JsonNode item : batch) {
             String key = item.required("idempotencyKey").asString();
             JsonNode r = item.required("result");
+            if (r.required("final").asBoolean()) {
+                finals++;
+            }
             if (keys.putIfAbsent(key, Boolean.TRUE) != null) {
                 duplicates.incrementAndGet();
                 dropped++;
@@ -171,7 +176,7 @@ public final class PageViewsReceiver implements AutoCloseable {
             stored++;
             apply(r);
         }
-        return new int[] {stored, dropped};
+        return new int[] {stored, dropped, finals};
     }
 
     private void apply(JsonNode r) {
