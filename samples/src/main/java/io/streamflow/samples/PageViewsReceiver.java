@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       held for its page and minute does not replace it (batches may overtake each other).</li>
  *   <li>{@code GET /kv}: what it holds, newest minute first, with per entry how many results
  *       updated it and how many final results it took ({@code finals}: 1 once the minute is closed,
- *       never more), and totals: requests, results, duplicates dropped.</li>
+ *       never more), and totals: requests, results, duplicates dropped, and the answers it was told
+ *       to lose with the results they held (each such result comes again as a duplicate).</li>
  * </ul>
  * Binds 127.0.0.1. Remembers the last {@value #MAX_KEYS} keys and keeps the entries of the newest
  * {@value #MAX_ENTRIES} page-minutes, so it runs for days in bounded memory. Everything runs on
@@ -70,6 +71,8 @@ public final class PageViewsReceiver implements AutoCloseable {
     private final AtomicLong results = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicInteger loseAnswers = new AtomicInteger();
+    private final AtomicLong answersLost = new AtomicLong();
+    private final AtomicLong resultsInLostAnswers = new AtomicLong();
 
     private PageViewsReceiver(int port) {
         this.server = HttpServer.create().host("127.0.0.1").port(port).handle(this::handle).bindNow();
@@ -117,7 +120,7 @@ public final class PageViewsReceiver implements AutoCloseable {
         String method = request.method().name();
         if ("/results".equals(path) && "POST".equals(method)) {
             String length = request.requestHeaders().get("Content-Length");
-            if (length != null && Long.parseLong(length) > MAX_BODY_BYTES) {
+            if (length != null && (!length.matches("\\d{1,18}") || Long.parseLong(length) > MAX_BODY_BYTES)) {
                 return answer(response, 413, "{\"error\":\"at most " + MAX_BODY_BYTES + " bytes per request\"}");
             }
             return request.receive().aggregate().asString().defaultIfEmpty("").flatMap(body -> {
@@ -130,6 +133,8 @@ public final class PageViewsReceiver implements AutoCloseable {
                             + e.getMessage()).toString());
                 }
                 if (counts[2] > 0 && loseAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    answersLost.incrementAndGet();
+                    resultsInLostAnswers.addAndGet(counts[0] + counts[1]);
                     return answer(response, 503, "{\"error\":\"stored, but the answer was lost\"}");
                 }
                 return answer(response, 200, "{\"stored\":" + counts[0] + ",\"duplicates\":" + counts[1] + "}");
@@ -212,6 +217,8 @@ public final class PageViewsReceiver implements AutoCloseable {
         n.put("requests", requests.get());
         n.put("results", results.get());
         n.put("duplicates", duplicates.get());
+        n.put("answersLost", answersLost.get());
+        n.put("resultsInLostAnswers", resultsInLostAnswers.get());
         ArrayNode list = n.putArray("entries");
         for (Entry e : entries()) {
             list.addObject().put("page", e.page()).put("start", e.start()).put("end", e.end()).put("views", e.views())

@@ -88,9 +88,11 @@ class HttpPageViewsBrowserTest {
                 long eventsBefore = Long.parseLong(attribute(web, "data-events"));
                 long idBefore = Long.parseLong(attribute(web, "data-last-id"));
                 String resetsBefore = attribute(web, "data-resets");   // the first snapshot's
+                long dropsBefore = Long.parseLong(attribute(web, "data-drops"));
                 app.restartServer();
                 await().ignoreExceptions().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                        assertThat(text(browser, By.id("connection"))).isNotEqualTo("live"));
+                        assertThat(Long.parseLong(attribute(browser, "data-drops"))).as("the page saw its stream drop")
+                                .isGreaterThan(dropsBefore));
                 await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     assertThat(text(browser, By.id("connection"))).isEqualTo("live");
                     assertThat(Long.parseLong(attribute(browser, "data-last-id"))).isGreaterThan(idBefore + 5);

@@ -97,24 +97,22 @@ class HttpPageViewsTest {
         try (HttpPageViews app = HttpPageViews.start(0, 0)) {
             postViews(app.ingestUri(), seed);
 
+            // the log's live view holds the reference's counts, and every window of the 3 minutes is
+            // closed: its result is the final on-time pane
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 for (Map.Entry<String, Map<Long, Long>> page : reference.entrySet()) {
                     Map<Long, JsonNode> live = live(app, page.getKey());
                     assertThat(live.keySet()).as(page.getKey()).isEqualTo(page.getValue().keySet());
-                    page.getValue().forEach((start, views) ->
-                            assertThat(live.get(start).get("value").asLong()).as(page.getKey() + " " + start)
-                                    .isEqualTo(views));
+                    boolean closing = CLOSING_PAGE.equals(page.getKey());
+                    page.getValue().forEach((start, views) -> {
+                        JsonNode r = live.get(start);
+                        assertThat(r.get("value").asLong()).as(page.getKey() + " " + start).isEqualTo(views);
+                        assertThat(r.get("pane").get("final").asBoolean()).as(r.toString()).isEqualTo(!closing);
+                        assertThat(r.get("pane").get("timing").asString()).as(r.toString())
+                                .isEqualTo(closing ? "EARLY" : "ON_TIME");
+                    });
                 }
             });
-            // every window of the 3 minutes is closed: its result is the final on-time pane
-            for (Map.Entry<String, Map<Long, Long>> page : reference.entrySet()) {
-                for (JsonNode r : live(app, page.getKey()).values()) {
-                    boolean closing = CLOSING_PAGE.equals(page.getKey());
-                    assertThat(r.get("pane").get("final").asBoolean()).as(r.toString()).isEqualTo(!closing);
-                    assertThat(r.get("pane").get("timing").asString()).as(r.toString())
-                            .isEqualTo(closing ? "EARLY" : "ON_TIME");
-                }
-            }
             assertThat(reference.values().stream().mapToLong(m -> m.values().stream().mapToLong(Long::longValue).sum())
                     .sum()).isEqualTo(901);
             assertThat(app.lateViews()).isZero();
@@ -145,6 +143,13 @@ class HttpPageViewsTest {
                         assertThat(e.get("final").asBoolean()).as(e.toString()).isTrue();
                     });
                 }
+            });
+            // every result of a request whose answer was lost comes again, and is dropped
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode totals = JSON.readTree(get(app.receiver().kvUri()));
+                assertThat(totals.get("answersLost").asLong()).isEqualTo(3);
+                assertThat(totals.get("duplicates").asLong()).as("results the sink sent again")
+                        .isEqualTo(totals.get("resultsInLostAnswers").asLong());
             });
             JsonNode all = JSON.readTree(get(app.receiver().kvUri()));
             assertThat(all.get("duplicates").asLong()).as("results the sink sent again").isPositive();

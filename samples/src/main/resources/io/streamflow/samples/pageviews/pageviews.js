@@ -10,6 +10,7 @@
   var lastId = null;
   var events = 0;
   var resets = 0;
+  var drops = 0;
   var source = null;
   var token = new URLSearchParams(window.location.search).get('access_token');
 
@@ -134,6 +135,8 @@
     source = new EventSource('/results?' + params.toString());
     source.onopen = function () { status('live', 'live'); };
     source.onerror = function () {
+      drops++;
+      body.setAttribute('data-drops', String(drops));
       if (source.readyState === EventSource.CLOSED) {
         status('disconnected, retrying…', 'down');
         source.close();
