@@ -92,13 +92,14 @@ public final class HttpPageViews implements AutoCloseable {
     private final AtomicLong postsRefused = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HttpPageViews(int port, int receiverPort) {
+    private HttpPageViews(int port, int receiverPort, int retainCount) {
         this.ingest = HttpIngest.builder(NAME, JsonDecoder.events().timestampField("ts").keyField("page"))
                 .bufferRecords(10_000)
                 .meterRegistry(registry)
                 .build();
         this.log = ResultLog.<String, Long>builder(NAME)
-                .retainCount(10_000)
+                .retainCount(retainCount)
+                .clientBuffer(Math.min(1_000, retainCount))
                 .retainAge(Duration.ofMinutes(10))
                 .build();
         this.receiver = PageViewsReceiver.start(receiverPort);
@@ -136,7 +137,12 @@ public final class HttpPageViews implements AutoCloseable {
      * @return the running sample; close it to stop everything
      */
     public static HttpPageViews start(int port, int receiverPort) {
-        return new HttpPageViews(port, receiverPort);
+        return new HttpPageViews(port, receiverPort, 10_000);
+    }
+
+    /** As {@link #start(int, int)}, with a result log that keeps {@code retainCount} events and live windows. */
+    static HttpPageViews start(int port, int receiverPort, int retainCount) {
+        return new HttpPageViews(port, receiverPort, retainCount);
     }
 
     /** HTTP ingest → event time → counts per page and minute, with early panes. */

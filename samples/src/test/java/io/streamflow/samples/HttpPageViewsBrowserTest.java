@@ -38,6 +38,7 @@ class HttpPageViewsBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int RETAIN = 200;
 
     @TempDir
     Path dir;
@@ -49,8 +50,10 @@ class HttpPageViewsBrowserTest {
                     + "install the Debian packages chromium and chromium-driver "
                     + "(apt-get install -y chromium chromium-driver; .ci/run does this)");
         }
-        try (HttpPageViews app = HttpPageViews.start(0, 0)) {
-            app.startLoad(40, 7);
+        // a log that keeps 200 events and live windows; once the page is open, 250 windows of the last
+        // hour come, so the log retracts the oldest as expired (the burst may also cut the page off and
+        // reset it); then the load's new minute expires 5 more, which the page must drop
+        try (HttpPageViews app = HttpPageViews.start(0, 0, RETAIN)) {
             WebDriver web = null;
             ChromeDriverService service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
@@ -66,6 +69,11 @@ class HttpPageViewsBrowserTest {
                 web.get(app.pageUri().toString());
                 assertThat(web.getTitle()).isEqualTo("Page views per minute");
                 WebDriver browser = web;
+                await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThat(text(browser, By.id("connection"))).isEqualTo("live"));
+                postHour(app);
+                await().atMost(Duration.ofSeconds(30)).until(() -> liveWindows(app) == RETAIN);
+                app.startLoad(40, 7);
 
                 // the counts appear: a row per page of the generator
                 await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -110,8 +118,12 @@ class HttpPageViewsBrowserTest {
                             && Long.toString(head).equals(attribute(browser, "data-last-id"));
                 });
                 AtomicReference<Map<String, Long>> expected = new AtomicReference<>(currentCounts(app));
-                await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                        assertThat(counts(browser)).isEqualTo(expected.get()));
+                await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertThat(counts(browser)).isEqualTo(expected.get());
+                    // the windows the page holds, shown or not, are the log's live view: expired ones removed
+                    assertThat(Long.parseLong(attribute(browser, "data-windows"))).isEqualTo(liveWindows(app));
+                });
+                assertThat(liveWindows(app)).isEqualTo(RETAIN);
             } finally {
                 if (web != null) {
                     web.quit();
@@ -119,6 +131,28 @@ class HttpPageViewsBrowserTest {
                 service.stop();
             }
         }
+    }
+
+    /** Posts a view per page and minute of the last 50 minutes: 250 windows, closed but the last 5. */
+    private static void postHour(HttpPageViews app) throws Exception {
+        long now = System.currentTimeMillis();
+        long base = now - Math.floorMod(now, 60_000L) - 55 * 60_000L;
+        StringBuilder body = new StringBuilder();
+        for (int m = 0; m < 50; m++) {
+            for (String page : HttpPageViews.PAGES.keySet()) {
+                body.append(HttpPageViews.view(page, "u0", base + m * 60_000L + 1_000)).append('\n');
+            }
+        }
+        java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(app.ingestUri()).header("Content-Type", "application/x-ndjson")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    }
+
+    /** @return the number of live windows of the log, all pages */
+    private static long liveWindows(HttpPageViews app) {
+        return HttpPageViews.PAGES.keySet().stream().mapToLong(p -> app.log().current(p).size()).sum();
     }
 
     /** @return the page's current-minute count per page ({@code -1} for none), read in one script run */

@@ -103,6 +103,7 @@
     body.setAttribute('data-events', String(events));
     body.setAttribute('data-last-id', lastId === null ? '' : lastId);
     body.setAttribute('data-resets', String(resets));
+    body.setAttribute('data-windows', String(windows.size));
   }
 
   function state(w) {
