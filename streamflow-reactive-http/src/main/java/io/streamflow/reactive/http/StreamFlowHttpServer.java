@@ -7,6 +7,7 @@ import io.streamflow.reactive.http.internal.results.ResultRoutes;
 import io.streamflow.reactive.http.internal.server.Credentials;
 import io.streamflow.reactive.http.internal.server.HttpRoute;
 import io.streamflow.reactive.http.internal.server.MonitoredPipeline;
+import io.streamflow.reactive.http.internal.server.PageRoutes;
 import io.streamflow.reactive.http.internal.server.ServerRuntime;
 import io.streamflow.reactive.http.internal.server.ServerSettings;
 import reactor.core.publisher.Mono;
@@ -50,7 +51,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       snapshot of every registered pipeline once a second). A browser cannot send headers with a
  *       page load or an {@code EventSource}, so these two also accept the token or key as an
  *       {@code access_token} query parameter ({@code https://host:port/?access_token=...}); such
- *       URLs end up in browser history and access logs, so prefer TLS and a token only for status.</li>
+ *       URLs end up in browser history and access logs, so prefer TLS and a token only for status.
+ *       When a page of your own takes {@code /} ({@link Builder#page(String, String)}), the status
+ *       page is at {@code /status}.</li>
+ *   <li>Your own routes: result logs ({@link Builder#results(String, ResultLog)}), ingest
+ *       ({@link Builder#ingest(HttpIngest)}) and static pages ({@link Builder#page(String, String)}).</li>
  * </ul>
  * Every error answer is JSON: {@code {"status":404,"error":"Not Found","message":"..."}}: 404 for an
  * unknown path, 405 (with {@code Allow}) for a method a path does not answer, 401 (with
@@ -425,6 +430,97 @@ public final class StreamFlowHttpServer implements AutoCloseable {
             }
             return route(new HttpRoute(path, false, Set.of("POST"), HttpRoute.Access.PROTECTED,
                     (request, response) -> IngestResponder.serve(request, response, ingest)));
+        }
+
+        /**
+         * Serves a static page (HTML, scripts, styles, images) from a directory on the class path:
+         * {@code GET path} answers the directory's {@code index.html}, {@code GET path<name>} its file
+         * {@code <name>} (subdirectories too, {@code path} + {@code js/app.js}), and a path without
+         * its final {@code /} is redirected ({@code 308}) to it.
+         * <pre>{@code
+         * StreamFlowHttpServer.builder()
+         *         .page("/", "com/example/dashboard/")      // src/main/resources/com/example/dashboard/index.html
+         *         .results("/results", log)                 // what the page's EventSource reads
+         *         .start();
+         * }</pre>
+         * <ul>
+         *   <li><b>Methods:</b> {@code GET} and {@code HEAD} only; another method gets {@code 405}.</li>
+         *   <li><b>Content types</b> by extension: {@code html}/{@code htm} {@code text/html},
+         *       {@code js}/{@code mjs} {@code text/javascript}, {@code css} {@code text/css}
+         *       (these three with {@code charset=utf-8}), {@code json}/{@code map}
+         *       {@code application/json}, {@code txt} {@code text/plain}, {@code svg}, {@code png},
+         *       {@code jpg}/{@code jpeg}, {@code gif}, {@code webp}, {@code ico}, {@code woff},
+         *       {@code woff2}. Files of other types (such as {@code .class} or {@code .properties}
+         *       files beside the page) are never served.</li>
+         *   <li><b>No way out of the directory:</b> a name is served only when each of its segments
+         *       is letters, digits, {@code -}, {@code _} and {@code .} and none is {@code .} or
+         *       {@code ..} (after percent-decoding). Anything else, and a file that does not exist,
+         *       is answered {@code 404} with the module's JSON error.</li>
+         *   <li><b>Credentials:</b> when the server has any, the page's HTML documents ({@code path},
+         *       a name ending in {@code /} or {@code .html}) need them, as a header or, since a
+         *       browser cannot send a header when it loads a page, as the {@code access_token}
+         *       parameter ({@code /?access_token=...}; mind that such URLs reach browser history
+         *       and logs); its other files are served to anyone, as the status page's are. So put
+         *       nothing secret in them; the page passes the token on to what it reads (an
+         *       {@code EventSource} of {@link #results(String, ResultLog)} takes it the same way).</li>
+         *   <li><b>Headers:</b> {@code Content-Security-Policy: default-src 'self'; img-src 'self' data:;
+         *       connect-src 'self'; frame-ancestors 'none'} (so no inline script or style and nothing
+         *       from another origin: put scripts and styles in files of the page),
+         *       {@code X-Content-Type-Options: nosniff}, {@code Cache-Control: no-cache}.</li>
+         *   <li><b>Threads:</b> a file is read from the class path on a bounded-elastic thread the
+         *       first time it is asked for, then kept in memory; no event loop blocks.</li>
+         *   <li><b>The status page</b> moves from {@code /} to {@code /status} when a page takes
+         *       {@code /}; {@code /metrics}, {@code /health} and the other routes stay, and a path
+         *       no other route answers is answered by the page ({@code 404} unless it has such a file).</li>
+         * </ul>
+         *
+         * @param path               where to serve the page: {@code /}, or segments of letters,
+         *                           digits, {@code -}, {@code _} and {@code .} ending with {@code /},
+         *                           such as {@code /dashboard/}; not under {@code /status},
+         *                           {@code /metrics} or {@code /health}
+         * @param classpathDirectory the directory on the class path holding {@code index.html} and the
+         *                           page's other files, such as {@code com/example/dashboard/} (a
+         *                           leading {@code /} is ignored); read with the thread's context
+         *                           class loader, else this module's
+         * @return this builder
+         * @throws NullPointerException     if an argument is {@code null}
+         * @throws IllegalArgumentException if {@code path} or {@code classpathDirectory} is not as
+         *                                  described or {@code path} is already served
+         */
+        public Builder page(String path, String classpathDirectory) {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(classpathDirectory, "classpathDirectory");
+            if (!path.matches("/|(/[A-Za-z0-9._-]+)+/") || path.contains("/./") || path.contains("/../")) {
+                throw new IllegalArgumentException("page path '" + path + "': expected '/' or segments of letters, "
+                        + "digits, '-', '_' and '.' ending with '/', such as /dashboard/");
+            }
+            if (path.matches("/(status|metrics|health)/.*")) {
+                throw new IllegalArgumentException("page path '" + path + "': /status, /metrics and /health belong to "
+                        + "the server; choose another path");
+            }
+            String dir = classpathDirectory.startsWith("/") ? classpathDirectory.substring(1) : classpathDirectory;
+            if (!dir.endsWith("/")) {
+                dir = dir + "/";
+            }
+            if (!dir.matches("([A-Za-z0-9_-][A-Za-z0-9._-]*/)+")) {
+                throw new IllegalArgumentException("page directory '" + classpathDirectory + "': expected a class-path "
+                        + "directory such as com/example/dashboard/ (segments of letters, digits, '-', '_' and '.', "
+                        + "none '.' or '..')");
+            }
+            String bare = path.length() > 1 ? path.substring(0, path.length() - 1) : null;
+            for (HttpRoute r : routes) {
+                if (r.path().equals(path) || r.path().equals(bare)) {
+                    throw new IllegalArgumentException("the path " + path + " is served twice");
+                }
+            }
+            ClassLoader context = Thread.currentThread().getContextClassLoader();
+            ClassLoader loader = context != null ? context : StreamFlowHttpServer.class.getClassLoader();
+            if (loader.getResource(dir + "index.html") == null) {
+                problems.add("the page at " + path + " has no index.html: " + dir + "index.html is not on the class "
+                        + "path (put it under src/main/resources/" + dir + ")");
+            }
+            PageRoutes.of(path, dir, loader).forEach(this::route);
+            return this;
         }
 
         /**

@@ -34,6 +34,12 @@ public record HttpRoute(String path, boolean prefix, Set<String> methods, Access
          */
         PAGE,
         /**
+         * The files of a static page: its HTML documents (a path ending in {@code /}, {@code .html}
+         * or {@code .htm}) as {@link #PAGE}, its other files (scripts, styles, images) as
+         * {@link #OPEN}, since a browser asks for those without the page's query parameters.
+         */
+        STATIC_FILES,
+        /**
          * Open to everyone; the handler learns whether the caller authenticated (health: the
          * status is open, its details are not).
          */

@@ -80,6 +80,9 @@ public final class Router implements BiFunction<HttpServerRequest, HttpServerRes
                     + String.join(", ", route.methods()));
         }
         HttpRoute.Access access = route.access();
+        if (access == HttpRoute.Access.STATIC_FILES) {
+            access = isDocument(path) ? HttpRoute.Access.PAGE : HttpRoute.Access.OPEN;
+        }
         if (access != HttpRoute.Access.OPEN) {
             String queryToken = null;
             if (access == HttpRoute.Access.PAGE) {
@@ -104,6 +107,11 @@ public final class Router implements BiFunction<HttpServerRequest, HttpServerRes
                 .onErrorResume(e -> response.hasSentHeaders() ? Mono.error(e)
                         : JsonErrors.send(response, 500, "the server failed to answer " + method + " " + path + ": "
                         + e));
+    }
+
+    private static boolean isDocument(String path) {
+        String p = path.toLowerCase(java.util.Locale.ROOT);
+        return p.endsWith("/") || p.endsWith(".html") || p.endsWith(".htm");
     }
 
     private String describePaths() {

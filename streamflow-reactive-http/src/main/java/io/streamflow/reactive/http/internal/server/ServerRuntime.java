@@ -22,8 +22,9 @@ import java.util.Map;
 
 /**
  * A running server: binds Reactor Netty with the configured limits and TLS, serves {@code /metrics},
- * {@code /health}, the status page ({@code /}, {@code /status/events} and its assets) and the routes
- * the module's other parts added, and stops everything on {@link #close()}.
+ * {@code /health}, the status page ({@code /}, or {@code /status} when a route of its own claims
+ * {@code /}; {@code /status/events} and its assets) and the routes the module's other parts added,
+ * and stops everything on {@link #close()}.
  */
 public final class ServerRuntime implements AutoCloseable {
 
@@ -54,7 +55,8 @@ public final class ServerRuntime implements AutoCloseable {
         this.sampler = s.prometheus() == null ? null : new StatusSampler(s.prometheus(), s.pipelines(),
                 s.scheduler(), s.statusInterval(), s.maxWatermarkLag(), s.maxCheckpointAge());
         List<HttpRoute> routes = new ArrayList<>(s.routes());
-        routes.addAll(ownRoutes(s.prometheus()));
+        boolean rootTaken = s.routes().stream().anyMatch(r -> "/".equals(r.path()));
+        routes.addAll(ownRoutes(s.prometheus(), rootTaken ? "/status" : "/"));
         Router router = new Router(routes, s.credentials(), limit);
         HttpServer http = HttpServer.create()
                 .host(s.host())
@@ -138,7 +140,7 @@ public final class ServerRuntime implements AutoCloseable {
         }
     }
 
-    private List<HttpRoute> ownRoutes(PrometheusMeterRegistry registry) {
+    private List<HttpRoute> ownRoutes(PrometheusMeterRegistry registry, String statusPage) {
         List<HttpRoute> routes = new ArrayList<>();
         if (registry != null) {
             routes.add(HttpRoute.get("/metrics", HttpRoute.Access.PROTECTED, (request, response) -> {
@@ -165,7 +167,8 @@ public final class ServerRuntime implements AutoCloseable {
         byte[] page = resource("index.html");
         byte[] script = resource("status.js");
         byte[] style = resource("status.css");
-        routes.add(HttpRoute.get("/", HttpRoute.Access.PAGE,
+        // the page's relative links (status/status.js, status/events) resolve alike from / and /status
+        routes.add(HttpRoute.get(statusPage, HttpRoute.Access.PAGE,
                 (request, response) -> asset(response, "text/html; charset=utf-8", page)));
         routes.add(HttpRoute.get("/status/status.js", HttpRoute.Access.OPEN,
                 (request, response) -> asset(response, "text/javascript; charset=utf-8", script)));
