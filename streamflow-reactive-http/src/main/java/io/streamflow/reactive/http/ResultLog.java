@@ -71,8 +71,8 @@ import java.util.function.Function;
  * <p>
  * <b>Bad input.</b> A result that cannot be written as JSON (the value writer or Jackson fails, or
  * it has no pane) is not logged: from {@link #append(Publisher)} it becomes a {@link DeadLetter}
- * with the record's origin, counted in {@code streamflow.records.dead.letter} (tag
- * {@code operator} = the log's name) and given to {@link Builder#deadLetters(Consumer)} (logged by
+ * with the record's origin, counted in {@code streamflow.records.dead.letter} (tags
+ * {@code pipeline} and {@code operator} = the log's name, like every dead letter of a pipeline) and given to {@link Builder#deadLetters(Consumer)} (logged by
  * default); {@link #append(WindowResult)} throws instead.
  * <p>
  * <b>Durable retention.</b> With {@link Builder#durable(Path)} the log keeps its retained events, its
@@ -125,6 +125,7 @@ public final class ResultLog<K, R> implements AutoCloseable {
         this.deadLetterCounter = Counter.builder(StreamFlowMeters.RECORDS_DEAD_LETTER.meterName())
                 .baseUnit(StreamFlowMeters.RECORDS_DEAD_LETTER.baseUnit())
                 .description(StreamFlowMeters.RECORDS_DEAD_LETTER.description())
+                .tag("pipeline", b.pipeline)
                 .tag("operator", b.name)
                 .register(b.registry);
         this.deadLetters = b.deadLetters;
@@ -440,6 +441,7 @@ public final class ResultLog<K, R> implements AutoCloseable {
         private int retainCount = 10_000;
         private Duration retainAge = Duration.ofMinutes(10);
         private int clientBuffer = 1_000;
+        private String pipeline = "default";
         private Duration heartbeat = Duration.ofSeconds(15);
         private boolean sessions;
         private Function<? super R, ?> valueWriter = Function.identity();
@@ -554,6 +556,18 @@ public final class ResultLog<K, R> implements AutoCloseable {
          */
         public Builder<K, R> durable(Path dir) {
             this.directory = Objects.requireNonNull(dir, "directory");
+            return this;
+        }
+
+        /**
+         * @param name the {@code pipeline} tag (default {@code "default"}) of the log's dead-letter
+         *             count in {@code streamflow.records.dead.letter}, whose {@code operator} tag is
+         *             the log's name
+         * @return this builder
+         * @throws NullPointerException if {@code name} is {@code null}
+         */
+        public Builder<K, R> pipeline(String name) {
+            this.pipeline = Objects.requireNonNull(name, "pipeline");
             return this;
         }
 

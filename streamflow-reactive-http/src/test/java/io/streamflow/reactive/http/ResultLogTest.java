@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamflow.reactive.DeadLetter;
 import io.streamflow.reactive.Origin;
 import io.streamflow.reactive.StreamElement;
+import io.streamflow.reactive.StreamFlowMeters;
 import io.streamflow.reactive.StreamRecord;
 import io.streamflow.reactive.Watermark;
 import io.streamflow.reactive.window.PaneInfo;
@@ -347,9 +348,26 @@ class ResultLogTest {
         assertThat(dead.get(0).origin()).isEqualTo(origin);
         assertThat(dead.get(0).operator()).isEqualTo("result-log test");
         assertThat(dead.get(0).error()).hasMessageContaining("negative counts are not written");
-        assertThat(registry.get("streamflow.records.dead.letter").tag("operator", "test").counter().count()).isEqualTo(1);
+        assertThat(registry.get("streamflow.records.dead.letter").tag("operator", "test").tag("pipeline", "default")
+                .counter().count()).isEqualTo(1);
         assertThatThrownBy(() -> log.append(result("k", 0, 10, -1, 0)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("result log 'test' cannot write");
+    }
+
+    @Test
+    void shouldCountDeadLettersUnderTheSameTagsAsThePipelinesOtherDeadLettersInOnePrometheusRegistry() {
+        // Prometheus refuses a meter name registered again with other tag keys: the pipeline's
+        // operators count their dead letters by pipeline and operator, so must the log
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        io.micrometer.core.instrument.Counter.builder(StreamFlowMeters.RECORDS_DEAD_LETTER.meterName())
+                .baseUnit(StreamFlowMeters.RECORDS_DEAD_LETTER.baseUnit())
+                .tag("pipeline", "views").tag("operator", "counts").register(registry).increment();
+        ResultLog<String, Long> log = builder().pipeline("views").meterRegistry(registry).build();
+        assertThat(log.append(result("k", 0, 10, 1, 0))).isEqualTo(1);
+        assertThat(registry.scrape()).contains("operator=\"test\",pipeline=\"views\"} 0.0")
+                .contains("operator=\"counts\",pipeline=\"views\"} 1.0");
     }
 
     @Test
